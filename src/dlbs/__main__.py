@@ -1,0 +1,5 @@
+"""`python -m dlbs` runs the CLI."""
+
+from dlbs.cli import main
+
+main()

@@ -1,0 +1,40 @@
+"""The `dlbs` command: a thin typer layer. Commands live in one module per group; errors are
+mapped to exit codes here, in one place: 0 success, 1 a user-facing error (one line on stderr)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from dlbs.cli.app import app, err_console
+from dlbs.errors import DlbsError
+
+# Registering the command groups on the one app:
+from dlbs.cli import files_cmd, node_cmd  # noqa: E402,F401  isort: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        rv = app(args=argv, standalone_mode=False)
+    except DlbsError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        err_console.print(f"[red]error:[/red] {exc.format_message()}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+__all__ = ["app", "main"]

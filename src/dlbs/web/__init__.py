@@ -1,0 +1,1 @@
+"""The web page: static assets shipped in the package (no CDN, no build step)."""
