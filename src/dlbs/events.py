@@ -8,6 +8,7 @@ still sees recent activity.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import threading
@@ -54,19 +55,15 @@ class EventBus:
             self._history.append(ev)
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop is shutting down
                 loop.call_soon_threadsafe(self._deliver, ev)
-            except RuntimeError:  # loop shutting down
-                pass
         return ev
 
     def _deliver(self, ev: Event) -> None:
         for q in list(self._subscribers):
             if q.full():
-                try:
+                with contextlib.suppress(asyncio.QueueEmpty):
                     q.get_nowait()  # a slow reader loses its oldest event, never blocks the node
-                except asyncio.QueueEmpty:
-                    pass
             q.put_nowait(ev)
 
     def recent(self, after: int = 0) -> list[Event]:

@@ -14,13 +14,16 @@ import logging
 import logging.handlers
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import uvicorn
 
 from dlbs.api.app import create_peer_app, create_web_app
 from dlbs.errors import ConfigError
+from dlbs.peer.tls import TlsFiles
 from dlbs.service import NodeService
 
 log = logging.getLogger(__name__)
@@ -74,10 +77,14 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _uvicorn_config(app: object) -> uvicorn.Config:
+def _uvicorn_config(app: object, tls: TlsFiles | None = None) -> uvicorn.Config:
+    extra: dict[str, object] = {}
+    if tls is not None:
+        extra = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key), "ssl_ca_certs": str(tls.ca),
+                 "ssl_cert_reqs": ssl.CERT_OPTIONAL}
     return uvicorn.Config(
-        app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=30,
-        http="auto", ws="none", timeout_keep_alive=30,
+        app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=20,
+        http="auto", ws="none", timeout_keep_alive=30, **extra,  # type: ignore[arg-type]
     )
 
 
@@ -92,7 +99,8 @@ async def serve(node: NodeService, host: str, port: int, web_host: str, web_port
     web_sock = bind_socket(web_host, web_port, "web port")
     loop = asyncio.get_running_loop()
     node.events.bind(loop)
-    peer = _Server(_uvicorn_config(create_peer_app(node)))
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=64, thread_name_prefix="dlbs-io"))
+    peer = _Server(_uvicorn_config(create_peer_app(node), node.tls))
     web = _Server(_uvicorn_config(create_web_app(node, password if not is_loopback(web_host) else None)))
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -104,15 +112,16 @@ async def serve(node: NodeService, host: str, port: int, web_host: str, web_port
     peer_port = peer_sock.getsockname()[1]
     real_web_port = web_sock.getsockname()[1]
     node.bound_ports = (peer_port, real_web_port)
-    jobs = await node.start_jobs() if hasattr(node, "start_jobs") else []
+    jobs = await node.start_jobs()
     log.info(
-        "node %s (%s) ready: peer port %s:%d, web page http://%s:%d/, data in %s",
+        "node %s (%s) ready: peer port https://%s:%d, web page http://%s:%d/, data in %s",
         node.node_name, node.node_id, host, peer_port, web_host, real_web_port, node.data.root,
     )
     node.events.publish("node", f"Node {node.node_name} started", "info")
     waiter = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
+    await node.stop_jobs()
     for job in jobs:
         job.cancel()
     peer.should_exit = True

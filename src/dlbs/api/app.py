@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from dlbs.api import routes_node, routes_v1, routes_web
+from dlbs.api import routes_node, routes_peer, routes_v1, routes_web
 from dlbs.api.errors import error_response, install_error_handlers
 from dlbs.service import NodeService
 
@@ -50,8 +50,7 @@ def create_peer_app(node: NodeService) -> FastAPI:
         return await call_next(request)
 
     app.include_router(routes_node.router)
-    for extra in getattr(node, "peer_routers", []):
-        app.include_router(extra)
+    app.include_router(routes_peer.router)
     return app
 
 
@@ -96,8 +95,6 @@ def create_web_app(node: NodeService, password: str | None = None) -> FastAPI:
     app.include_router(routes_web.router)
     app.include_router(routes_v1.router)
     app.include_router(routes_node.router)
-    for extra in getattr(node, "web_routers", []):
-        app.include_router(extra)
 
     static = resources.files("dlbs.web") / "static"
     index = static / "index.html"

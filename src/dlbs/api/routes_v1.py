@@ -110,8 +110,11 @@ async def stats(request: Request) -> dict[str, Any]:
 
 
 @router.get("/status")
-async def status(request: Request) -> dict[str, Any]:
+async def status(request: Request, refresh: bool = True) -> dict[str, Any]:
+    """This node and its peers; with `refresh` (default) every peer is contacted now."""
     node = node_of(request)
+    if refresh:
+        await in_thread(node.refresh_peers)
     stats_ = stats_json(await in_thread(node.repo.stats))
     return {
         "node_id": node.node_id,
@@ -120,7 +123,7 @@ async def status(request: Request) -> dict[str, Any]:
         "data_dir": str(node.data.root),
         "uptime": round(time.time() - node.started_at, 1),
         "stats": stats_,
-        "nodes": await node.peer_status() if hasattr(node, "peer_status") else [],
+        "nodes": await in_thread(node.peer_status),
     }
 
 
@@ -175,6 +178,17 @@ async def events(request: Request, after: int = 0) -> StreamingResponse:
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
+
+
+@router.post("/nodes/forget")
+async def forget_node(request: Request) -> dict[str, Any]:
+    node = node_of(request)
+    body = await json_body(request)
+    node_id = body.get("id")
+    if not isinstance(node_id, str) or not node_id:
+        raise InvalidInput("invalid node id", "send {\"id\": NODE_ID}")
+    await in_thread(node.forget_node, node_id)
+    return {"message": "node forgotten", "id": node_id}
 
 
 @router.get("/events/recent")

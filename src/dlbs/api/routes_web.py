@@ -64,21 +64,26 @@ async def download(request: Request, filename: str) -> Response:
 async def stats(request: Request) -> dict[str, Any]:
     node = node_of(request)
     s = stats_json(await in_thread(node.repo.stats))
-    cluster = node.cluster_status() if hasattr(node, "cluster_status") else None
-    s["nodes_total"] = 1 + len(node.config.nodes)
-    s["nodes_online"] = 1
+    s.update(await in_thread(node.cluster_stats))
     s["node_id"] = node.node_id
     s["node_name"] = node.node_name
-    s["last_sync"] = None
-    if cluster is not None:
-        s.update(cluster)
     return s
+
+
+@router.post("/sync")
+async def sync(request: Request) -> dict[str, Any]:
+    """Sync now, both directions: pull from every peer, then ask each to pull from us."""
+    node = node_of(request)
+    results = await node.scheduler.sync_now()
+    ok = sum(1 for r in results if r.status == "ok")
+    message = "no peers configured" if not results else f"synced with {ok} of {len(results)} peer(s)"
+    return {"message": message, "results": [r.to_json() for r in results]}
 
 
 @router.get("/nodes")
 async def get_nodes(request: Request) -> dict[str, Any]:
     node = node_of(request)
-    return {"nodes": list(node.config.nodes)}
+    return {"nodes": list(node.config.nodes), "details": await in_thread(node.peer_status)}
 
 
 @router.post("/nodes")

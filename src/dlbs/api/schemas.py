@@ -70,7 +70,8 @@ def entry_json(e: FileEntry) -> dict[str, Any]:
 
 
 def stats_json(s: StoreStats) -> dict[str, Any]:
-    ratio = s.referenced_bytes / s.stored_bytes if s.stored_bytes else 1.0
+    dedup = s.referenced_bytes / s.chunk_bytes if s.chunk_bytes else 1.0
+    compression = s.chunk_bytes / s.stored_bytes if s.stored_bytes else 1.0
     return {
         "total_files": s.total_files,
         "total_size": s.total_size,
@@ -79,6 +80,8 @@ def stats_json(s: StoreStats) -> dict[str, Any]:
         "unique_bytes": s.chunk_bytes,
         "stored_bytes": s.stored_bytes,
         "referenced_bytes": s.referenced_bytes,
-        "dedup_ratio": round(ratio, 3),
+        "dedup_ratio": round(dedup, 3),
+        "compression_ratio": round(compression, 3),
+        "space_saving_ratio": round(dedup * compression, 3),
         "integrity_errors": s.integrity_errors,
     }

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
-def _derive(secret: bytes, label: bytes, length: int) -> bytes:
+def derive(secret: bytes, label: bytes, length: int) -> bytes:
+    """An independent key for `label` from the cluster secret (HKDF-SHA256)."""
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"dlbs/v1", info=label).derive(secret)
 
 
@@ -30,10 +31,10 @@ class ClusterKeys:
     def from_secret(cls, secret: bytes) -> ClusterKeys:
         if len(secret) != 32:
             raise ValueError("the cluster secret must be 32 bytes")
-        seed = int.from_bytes(_derive(secret, b"gear-seed", 8), "big") >> 1  # pyfastcdc takes < 2**63
+        seed = int.from_bytes(derive(secret, b"gear-seed", 8), "big") >> 1  # pyfastcdc takes < 2**63
         return cls(
-            chunk_id_key=_derive(secret, b"chunk-id", 32),
-            encryption_key=_derive(secret, b"chunk-encryption", 32),
+            chunk_id_key=derive(secret, b"chunk-id", 32),
+            encryption_key=derive(secret, b"chunk-encryption", 32),
             gear_seed=seed or 1,
-            auth_key=_derive(secret, b"peer-auth", 32),
+            auth_key=derive(secret, b"peer-auth", 32),
         )

@@ -108,6 +108,10 @@ class Catalog:
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection (for tables kept by other store modules)."""
+        return self._reader()
+
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
@@ -312,7 +316,8 @@ class Catalog:
 
     def referenced_bytes(self) -> int:
         """Plaintext bytes that all live versions reference, before deduplication."""
-        return int(self._reader().execute("SELECT COALESCE(SUM(size), 0) FROM versions WHERE deleted = 0").fetchone()[0])
+        row = self._reader().execute("SELECT COALESCE(SUM(size), 0) FROM versions WHERE deleted = 0").fetchone()
+        return int(row[0])
 
     def version_count(self) -> int:
         return int(self._reader().execute("SELECT COUNT(*) FROM versions").fetchone()[0])

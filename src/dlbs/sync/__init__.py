@@ -1,0 +1,1 @@
+"""Jobs between nodes: pull-based replication and its schedule."""

@@ -1,0 +1,401 @@
+"""Pull-based anti-entropy: ask a peer for the versions we have not seen, fetch the chunks we
+must hold, then merge the versions.
+
+Algorithm of one pull from peer P:
+
+1. `hello`: P's node id, cluster id and version vector (per origin, the highest sequence number
+   it holds). A peer with our own node id is ourselves under another address: skipped
+   (self-detection by id). A different cluster id is refused.
+2. Repeatedly ask P for versions beyond our vector, in batches. For each batch, fetch every chunk
+   that placement says we hold and we lack (several batched requests in flight), open each blob
+   (decrypt + re-hash: a blob that does not match its id is rejected and logged), write it durably
+   and record it; *then* merge the batch into the catalog in one transaction. So a version
+   becomes visible only after its chunks are here, and a killed transfer resumes where it
+   stopped (chunks already received are not fetched again; the vector did not move).
+3. A chunk P could not give (placement, or P lost it) is asked of the other peers; if nobody has
+   it now the version is merged anyway and `ensure_held` tries again later, so one missing chunk
+   never blocks the rest of the catalog.
+
+Threading: all methods block and are called from worker threads; a per-peer lock keeps one pull
+per peer at a time. `stop()` makes running pulls end between batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from dlbs.config import Config
+from dlbs.core import placement
+from dlbs.core.model import Version
+from dlbs.errors import DlbsError, IntegrityError, PeerError
+from dlbs.events import EventBus
+from dlbs.peer.client import PeerClient, PeerUnreachable
+from dlbs.peer.protocol import PROTOCOL, version_from_wire
+from dlbs.store.members import Members
+from dlbs.store.repository import Repository
+
+log = logging.getLogger(__name__)
+
+VERSION_BATCH = 500
+CHUNK_BATCH_BYTES = 16 * 1024 * 1024
+CHUNK_BATCH_COUNT = 64
+FETCH_STREAMS = 3
+
+
+@dataclass
+class PeerState:
+    """What this node currently knows about one peer address (in memory; see Members for the rest)."""
+
+    address: str
+    node_id: str | None = None
+    name: str = ""
+    online: bool = False
+    last_seen: float | None = None
+    last_sync: float | None = None
+    last_error: str | None = None
+    behind: int | None = None
+    bytes_stored: int | None = None
+    is_self: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+@dataclass
+class PullResult:
+    address: str
+    node_id: str | None = None
+    name: str = ""
+    status: str = "ok"  # ok, offline, error, self
+    versions: int = 0
+    chunks: int = 0
+    bytes: int = 0
+    missing_chunks: int = 0
+    rejected_chunks: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "node": self.name or self.address, "id": self.node_id, "name": self.name, "address": self.address,
+            "status": self.status, "pulled_versions": self.versions, "fetched_chunks": self.chunks,
+            "bytes": self.bytes, "missing_chunks": self.missing_chunks, "rejected_chunks": self.rejected_chunks,
+            "seconds": round(self.seconds, 3), "error": self.error,
+        }
+
+
+class Replicator:
+    """Replication for one node. Thread-safe; owned by the NodeService."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        members: Members,
+        config: Callable[[], Config],
+        client_factory: Callable[[str], PeerClient],
+        cluster_id: str,
+        events: EventBus,
+    ) -> None:
+        self.repo = repo
+        self.catalog = repo.catalog
+        self.members = members
+        self._config = config
+        self._client_factory = client_factory
+        self.cluster_id = cluster_id
+        self.node_id = repo.node.node_id
+        self.events = events
+        self._clients: dict[str, PeerClient] = {}
+        self._states: dict[str, PeerState] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._fetch_pool = ThreadPoolExecutor(max_workers=FETCH_STREAMS, thread_name_prefix="dlbs-fetch")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._fetch_pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            for c in self._clients.values():
+                c.close()
+            self._clients.clear()
+
+    # ---- peers ----------------------------------------------------------------------------------
+
+    def addresses(self) -> list[str]:
+        """Addresses to dial: config.json's nodes plus members learned from peers, minus removed ones."""
+        out = list(self._config().nodes)
+        for m in self.members.all():
+            if m.removed:
+                out = [a for a in out if self._state(a).node_id != m.node_id]
+            elif m.address and m.address not in out and m.node_id != self.node_id:
+                out.append(m.address)
+        return [a for a in out if not self._state(a).is_self]
+
+    def _state(self, address: str) -> PeerState:
+        with self._lock:
+            st = self._states.get(address)
+            if st is None:
+                st = self._states[address] = PeerState(address)
+            return st
+
+    def states(self) -> list[PeerState]:
+        addrs = self.addresses()
+        return [self._state(a) for a in addrs]
+
+    def client(self, address: str) -> PeerClient:
+        with self._lock:
+            c = self._clients.get(address)
+            if c is None:
+                c = self._clients[address] = self._client_factory(address)
+            return c
+
+    def _offline(self, st: PeerState, reason: str) -> None:
+        was_online = st.online
+        st.online = False
+        st.last_error = reason
+        if was_online:
+            log.warning("peer %s (%s) went offline: %s", st.name or st.address, st.address, reason)
+            self.events.publish("peer", f"Peer {st.name or st.address} is offline: {reason}", "warning",
+                                address=st.address)
+
+    def hello(self, address: str) -> dict[str, object] | None:
+        """Contact a peer; updates its state. Returns its hello, or None if it is unusable."""
+        st = self._state(address)
+        try:
+            h = self.client(address).hello()
+        except PeerUnreachable as exc:
+            self._offline(st, exc.reason)
+            return None
+        except PeerError as exc:
+            self._offline(st, str(exc))
+            return None
+        if h.get("cluster_id") != self.cluster_id:
+            self._offline(st, "a different cluster (its cluster id does not match ours)")
+            return None
+        node_id = str(h.get("node_id", ""))
+        if node_id == self.node_id:
+            st.is_self = True
+            log.info("%s is this node itself: skipped (self-detection by node id)", address)
+            return None
+        was_online = st.online
+        st.node_id, st.name = node_id, str(h.get("node_name", ""))
+        st.online, st.last_error, st.last_seen = True, None, time.time()
+        st.bytes_stored = int(h.get("bytes_stored", 0) or 0)  # type: ignore[call-overload]
+        vector = h.get("vector") or {}
+        mine = self.catalog.version_vector()
+        st.behind = sum(max(0, int(s) - mine.get(o, 0)) for o, s in vector.items())  # type: ignore[union-attr]
+        self.members.seen(node_id, st.name, address, st.bytes_stored)
+        if not was_online:
+            log.info("peer %s (%s) is online at %s", st.name, node_id, address)
+            self.events.publish("peer", f"Peer {st.name} is online", "success", address=address, node_id=node_id)
+        for m in h.get("members", []) or []:  # type: ignore[union-attr]
+            known = isinstance(m, dict) and m.get("node_id") not in (None, "", self.node_id) and m.get("address")
+            if known and self.members.learn(str(m["node_id"]), str(m.get("name", "")), str(m["address"])):
+                log.info("learned of node %s at %s from %s", m.get("name"), m["address"], st.name)
+        for removed in h.get("removed", []) or []:  # type: ignore[union-attr]
+            if isinstance(removed, str) and removed != self.node_id:
+                m = self.members.get(removed)
+                if m is None or not m.removed:
+                    self.members.remove(removed)
+        if int(h.get("protocol", PROTOCOL)) != PROTOCOL:  # type: ignore[call-overload]
+            self._offline(st, f"protocol {h.get('protocol')} (we speak {PROTOCOL}): update dlbs on both")
+            return None
+        return h
+
+    # ---- pulling ----------------------------------------------------------------------------------
+
+    def placement_members(self) -> list[str]:
+        cfg = self._config()
+        return [self.node_id, *self.members.live_ids(time.time(), cfg.repair_after)]
+
+    def _must_hold(self, chunk_id: bytes, members: list[str]) -> bool:
+        return placement.should_hold(self.node_id, chunk_id, members, self._config().replicas)
+
+    def pull(self, address: str) -> PullResult:
+        """One pull round from the peer at `address`."""
+        st = self._state(address)
+        res = PullResult(address)
+        started = time.monotonic()
+        with st.lock:
+            h = self.hello(address)
+            res.node_id, res.name = st.node_id, st.name
+            if h is None:
+                res.status = "self" if st.is_self else "offline"
+                res.error = None if st.is_self else st.last_error
+                return res
+            try:
+                self._pull_versions(address, res)
+                st.last_sync = time.time()
+                st.behind = 0
+                self.members.synced(st.node_id or "")
+            except PeerUnreachable as exc:
+                self._offline(st, exc.reason)
+                res.status, res.error = "offline", exc.reason
+            except DlbsError as exc:
+                log.error("sync with %s failed: %s", address, exc)
+                res.status, res.error = "error", str(exc)
+                st.last_error = str(exc)
+        res.seconds = time.monotonic() - started
+        if res.versions or res.chunks or res.status != "ok":
+            log.info("pull from %s (%s): %s, %d versions, %d chunks, %d bytes in %.2fs%s", res.name, address,
+                     res.status, res.versions, res.chunks, res.bytes, res.seconds,
+                     f" ({res.error})" if res.error else "")
+        return res
+
+    def _pull_versions(self, address: str, res: PullResult) -> None:
+        client = self.client(address)
+        while not self._stopping.is_set():
+            answer = client.versions(self.catalog.version_vector(), VERSION_BATCH)
+            batch = [version_from_wire(d) for d in answer.get("versions", [])]
+            if not batch:
+                return
+            members = self.placement_members()
+            need: dict[bytes, int] = {}
+            for v in batch:
+                if v.deleted:
+                    continue
+                for ref in v.chunks:
+                    if ref.id not in need and self._must_hold(ref.id, members) and not self.catalog.has_chunk(ref.id):
+                        need[ref.id] = ref.length
+            if need:
+                self._fetch_into_store(list(need), [address], res)
+            added = self.catalog.merge_versions(batch)
+            for v in added:
+                self.repo.clock.observe(v.hlc)
+            res.versions += len(added)
+            self._announce(added, res.name or address)
+            if not answer.get("more"):
+                return
+
+    def _announce(self, added: list[Version], source: str) -> None:
+        if not added:
+            return
+        if len(added) <= 3:
+            for v in added:
+                verb = "deleted" if v.deleted else "received"
+                self.events.publish("sync", f"{source}: {verb} {v.path}", "info", path=v.path)
+        else:
+            self.events.publish("sync", f"{source}: received {len(added)} versions", "info", count=len(added))
+
+    def _fetch_into_store(self, ids: list[bytes], sources: list[str], res: PullResult) -> None:
+        """Fetch chunks from `sources` (then any other online peer), verify, store, record."""
+        remaining = list(ids)
+        tried: set[str] = set()
+        for address in [*sources, *[s.address for s in self.states() if s.online]]:
+            if not remaining or address in tried or self._stopping.is_set():
+                continue
+            tried.add(address)
+            try:
+                remaining = self._fetch_from(address, remaining, res)
+            except PeerUnreachable as exc:
+                self._offline(self._state(address), exc.reason)
+        res.missing_chunks += len(remaining)
+        if remaining:
+            log.warning("%d chunk(s) could not be fetched from any peer yet; will retry", len(remaining))
+
+    def _fetch_from(self, address: str, ids: list[bytes], res: PullResult) -> list[bytes]:
+        """Fetch `ids` from one peer in batched streams; returns the ids it could not give."""
+        client = self.client(address)
+        groups: list[list[bytes]] = [[]]
+        for cid in ids:
+            if len(groups[-1]) >= CHUNK_BATCH_COUNT:
+                groups.append([])
+            groups[-1].append(cid)
+        futures = [self._fetch_pool.submit(self._fetch_group, client, g, res) for g in groups if g]
+        missing: list[bytes] = []
+        first_error: Exception | None = None
+        for f in futures:
+            try:
+                missing.extend(f.result())
+            except PeerUnreachable as exc:
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
+        return missing
+
+    def _fetch_group(self, client: PeerClient, ids: list[bytes], res: PullResult) -> list[bytes]:
+        wanted = set(ids)
+        got: list[tuple[bytes, int, int]] = []
+        missing: list[bytes] = []
+        try:
+            for cid, blob in client.fetch_chunks(ids):
+                if cid not in wanted:
+                    raise PeerError("bad chunk stream", f"{client.address} sent a chunk we did not ask for")
+                wanted.discard(cid)
+                if blob is None:
+                    missing.append(cid)
+                    continue
+                try:
+                    data = self.repo.codec.decode(cid, blob)
+                except IntegrityError as exc:
+                    res.rejected_chunks += 1
+                    missing.append(cid)
+                    log.error("rejected chunk %s from %s: %s", cid.hex()[:16], client.address, exc.detail)
+                    self.events.publish("integrity", f"Rejected a bad chunk from {client.address}", "error",
+                                        chunk=cid.hex(), detail=exc.detail)
+                    continue
+                self.repo.store.put(cid, blob)
+                got.append((cid, len(data), len(blob)))
+                res.chunks += 1
+                res.bytes += len(blob)
+        finally:
+            if got:
+                self.repo.store.sync()
+                self.catalog.add_chunks(got)
+        missing.extend(wanted)
+        return missing
+
+    # ---- holding and reading ------------------------------------------------------------------
+
+    def ensure_held(self) -> PullResult:
+        """Fetch every chunk placement gives this node that it lacks (repair, resume, re-replication)."""
+        res = PullResult("*")
+        started = time.monotonic()
+        members = self.placement_members()
+        held = self.catalog.chunk_ids()
+        need: dict[bytes, None] = {}
+        for v in self.catalog.all_versions():
+            if v.deleted:
+                continue
+            for ref in v.chunks:
+                if ref.id not in held and ref.id not in need and self._must_hold(ref.id, members):
+                    need[ref.id] = None
+        if need:
+            log.info("%d chunk(s) assigned to this node are missing; fetching", len(need))
+            self._fetch_into_store(list(need), [], res)
+        res.seconds = time.monotonic() - started
+        return res
+
+    def fetch_for_read(self, chunk_id: bytes) -> bytes | None:
+        """A sealed chunk from any online peer (holders first), for a read this node cannot serve."""
+        members = self.placement_members()
+        order = {n: i for i, n in enumerate(placement.holders(chunk_id, members, None))}
+        states = sorted(self.states(), key=lambda s: (not s.online, order.get(s.node_id or "", 1 << 30)))
+        for st in states:
+            try:
+                blob = self.client(st.address).get_chunk(chunk_id)
+            except PeerError:
+                continue
+            if blob is not None:
+                return blob
+        return None
+
+    def notify_all(self, addresses: Iterable[str] | None = None) -> None:
+        """Tell peers we have new versions, so they pull from us within seconds."""
+        for st in self.states():
+            if addresses is not None and st.address not in addresses:
+                continue
+            try:
+                self.client(st.address).notify(self.node_id)
+            except PeerError as exc:
+                log.debug("notify %s failed: %s", st.address, exc)
+
+    def ask_to_pull(self, address: str) -> dict[str, object] | None:
+        """Ask the peer at `address` to pull from us now (the push half of a bidirectional sync)."""
+        try:
+            return self.client(address).sync_request(self.node_id)
+        except PeerError as exc:
+            log.info("asking %s to pull from us failed: %s", address, exc)
+            return None
