@@ -3,6 +3,8 @@ mapped to exit codes here, in one place: 0 success, 1 a user-facing error (one l
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import click
@@ -34,6 +36,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug, not a user error: still one line, never a traceback
+        logging.getLogger("dlbs.cli").debug("internal error", exc_info=True)
+        err_console.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (please report this; "
+                          "DLBS_DEBUG=1 shows the traceback)", highlight=False, soft_wrap=True)
+        if os.environ.get("DLBS_DEBUG"):
+            raise
+        sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -95,7 +95,7 @@ def status(as_json: bool = typer.Option(False, "--json"), node: str | None = Nod
     console.print(Text(
         f"files {s['total_files']}  logical {human_size(s['total_size'])}  versions {s['total_versions']}  "
         f"stored {human_size(s['stored_bytes'])}  dedup {s['dedup_ratio']:.2f}x  "
-        f"compression {s['compression_ratio']:.2f}x  chunks {s['chunks']}"
+        f"compression {s.get('compression_ratio', 1.0):.2f}x  chunks {s['chunks']}"
     ))
     if s["integrity_errors"]:
         console.print(Text(f"integrity errors: {s['integrity_errors']} corrupt chunk(s); run `dlbs check --repair`",
