@@ -73,6 +73,7 @@ class Config(BaseModel):
     replicas: int | None = Field(default=None, ge=1)
     repair_after: int = Field(default=86400, ge=60)
     max_send_kbps: int | None = Field(default=None, ge=1)
+    prune_grace: float = Field(default=3600.0, ge=0)
     sources: list[dict[str, Any]] = Field(default_factory=list)
     retention: dict[str, Any] = Field(default_factory=dict)
 

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from dlbs import __version__
+from dlbs.backup.service import BackupService
 from dlbs.config import Config, load_config, save_config, validate_config
 from dlbs.core.keys import ClusterKeys
 from dlbs.core.model import Version
 from dlbs.errors import DlbsError, InvalidInput, NotFound
 from dlbs.events import EventBus
+from dlbs.jobs import JobRunner
 from dlbs.peer.client import PeerClient
 from dlbs.peer.tls import client_context, ensure_tls, server_context
 from dlbs.store.catalog import Catalog
@@ -64,6 +66,8 @@ class NodeService:
         )
         self.scheduler = SyncScheduler(self.replicator, lambda: self.config, self.repo.catalog, self.events)
         self.repo.set_chunk_fetcher(self.replicator.fetch_for_read)
+        self.jobs = JobRunner(self.events)
+        self.backups = BackupService(self.repo, self.replicator, self.jobs, lambda: self.config)
 
     @classmethod
     def open(cls, root: Path, config_path: Path | None = None) -> NodeService:
@@ -86,7 +90,9 @@ class NodeService:
         return server_context(self.tls)
 
     async def start_jobs(self) -> list[asyncio.Task[Any]]:
-        return self.scheduler.start()
+        tasks = self.scheduler.start()
+        tasks.append(asyncio.create_task(self.backups.schedule_loop(), name="dlbs-backup-schedule"))
+        return tasks
 
     async def stop_jobs(self) -> None:
         await self.scheduler.stop()
@@ -170,6 +176,8 @@ class NodeService:
 
     def _on_version(self, v: Version) -> None:
         self.scheduler.on_local_change()
+        if v.kind != "file":
+            return
         if v.deleted:
             self.events.publish("delete", f"Deleted {v.path}", "warning", path=v.path)
         else:

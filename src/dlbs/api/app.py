@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from dlbs.api import routes_node, routes_peer, routes_v1, routes_web
+from dlbs.api import routes_backup, routes_node, routes_peer, routes_v1, routes_web
 from dlbs.api.errors import error_response, install_error_handlers
 from dlbs.service import NodeService
 
@@ -94,6 +94,7 @@ def create_web_app(node: NodeService, password: str | None = None) -> FastAPI:
 
     app.include_router(routes_web.router)
     app.include_router(routes_v1.router)
+    app.include_router(routes_backup.router)
     app.include_router(routes_node.router)
 
     static = resources.files("dlbs.web") / "static"

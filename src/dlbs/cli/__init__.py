@@ -14,7 +14,7 @@ from dlbs.cli.app import app, err_console
 from dlbs.errors import DlbsError
 
 # Registering the command groups on the one app:
-from dlbs.cli import cluster_cmd, files_cmd, gui_cmd, node_cmd  # noqa: F401  isort: skip
+from dlbs.cli import backup_cmd, cluster_cmd, files_cmd, gui_cmd, node_cmd  # noqa: F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -98,9 +98,13 @@ def get(
 def ls(
     prefix: str = typer.Argument("", help="Only paths in this folder."),
     as_json: bool = typer.Option(False, "--json", help="JSON output for scripts."),
+    snapshot: str | None = typer.Option(None, "--snapshot", "-s", help="Browse this snapshot instead."),
     node: str | None = NodeOption,
 ) -> None:
-    """List files: path, size, modified, sha256 (short), versions."""
+    """List files: path, size, modified, sha256 (short), versions. With --snapshot, browse a snapshot."""
+    if snapshot is not None:
+        _ls_snapshot(snapshot, prefix, as_json, node)
+        return
     with NodeClient(node) as client:
         files = client.list(prefix)
     if as_json:
@@ -164,3 +168,22 @@ def restore_version(
     with NodeClient(node) as client:
         v = client.restore(path, version)
     console.print(Text(f"{path}: version {version} restored as version {v['version']}"))
+
+
+def _ls_snapshot(snapshot: str, prefix: str, as_json: bool, node: str | None) -> None:
+    pre = os.path.abspath(os.path.expanduser(prefix)) if prefix else ""
+    with NodeClient(node) as client:
+        r = client.get_json(f"/api/v1/snapshots/{snapshot}", prefix=pre)
+    if as_json:
+        print_json(r)
+        return
+    table = Table(box=None, pad_edge=False)
+    for col, just in (("type", "left"), ("mode", "left"), ("size", "right"), ("modified", "left"), ("path", "left")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for e in r["entries"]:
+        name = Text(e["path"] + ("/" if e["type"] == "dir" else ""))
+        if e["type"] == "symlink":
+            name.append(f" -> {e['target']}", style="cyan")
+        when = datetime.fromtimestamp(e["mtime_ns"] / 1e9).strftime("%Y-%m-%d %H:%M")
+        table.add_row(e["type"], oct(e["mode"])[2:], human_size(e["size"]) if e["type"] == "file" else "", when, name)
+    console.print(table)

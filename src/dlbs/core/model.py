@@ -55,6 +55,8 @@ class Version:
     chunks: tuple[ChunkRef, ...]
     supersedes: tuple[VersionKey, ...] = ()
     node_name: str = ""
+    kind: str = "file"  # file | snapshot | forget: one replicated log holds all three
+    meta: str = ""  # JSON for snapshots and forgets; empty for files
 
     @property
     def key(self) -> VersionKey:
@@ -64,6 +66,12 @@ class Version:
     def order(self) -> tuple[int, str]:
         """The total order used to pick the newest version: (HLC, node id)."""
         return (self.hlc, self.origin)
+
+
+KIND_FILE = "file"
+KIND_SNAPSHOT = "snapshot"
+KIND_FORGET = "forget"
+KINDS = (KIND_FILE, KIND_SNAPSHOT, KIND_FORGET)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dlbs.core.model import ChunkRef, Version, VersionKey
+from dlbs.core.model import KIND_FILE, KINDS, ChunkRef, Version, VersionKey
 from dlbs.core.paths import validate_path
 from dlbs.errors import InvalidInput, PeerError
 
@@ -43,6 +43,8 @@ def version_to_wire(v: Version) -> dict[str, Any]:
         "chunks": [[c.id.hex(), c.length] for c in v.chunks],
         "supersedes": [[k.origin, k.seq] for k in v.supersedes],
         "node_name": v.node_name,
+        "kind": v.kind,
+        "meta": v.meta,
     }
 
 
@@ -82,7 +84,11 @@ def version_from_wire(d: Any) -> Version:
     if not isinstance(deleted, bool):
         raise PeerError("malformed version from peer", "field 'deleted' is not a boolean")
     size = _int(d, "size")
-    if not deleted and sum(c.length for c in chunks) != size:
+    kind = d.get("kind", KIND_FILE)
+    meta = d.get("meta", "")
+    if kind not in KINDS or not isinstance(meta, str):
+        raise PeerError("malformed version from peer", f"unknown kind {kind!r} (update dlbs on this node?)")
+    if kind == KIND_FILE and not deleted and sum(c.length for c in chunks) != size:
         raise PeerError("malformed version from peer", f"chunk lengths do not add up to the size of {path}")
     return Version(
         origin=_str(d, "origin"),
@@ -97,6 +103,8 @@ def version_from_wire(d: Any) -> Version:
         chunks=chunks,
         supersedes=supersedes,
         node_name=str(d.get("node_name", "")),
+        kind=kind,
+        meta=meta,
     )
 
 

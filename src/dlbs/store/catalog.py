@@ -41,8 +41,11 @@ CREATE TABLE IF NOT EXISTS versions (
     supersedes TEXT NOT NULL,
     node_name TEXT NOT NULL,
     received_at REAL NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'file',
+    meta TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (origin, seq)
 );
+CREATE INDEX IF NOT EXISTS versions_kind ON versions (kind);
 CREATE INDEX IF NOT EXISTS versions_path ON versions (path);
 CREATE TABLE IF NOT EXISTS superseded (
     origin TEXT NOT NULL,
@@ -62,11 +65,11 @@ CREATE TABLE IF NOT EXISTS corrupt (
 );
 """
 
-_COLUMNS = "origin, seq, path, hlc, deleted, size, mode, mtime_ns, sha256, chunks, supersedes, node_name"
+_COLUMNS = "origin, seq, path, hlc, deleted, size, mode, mtime_ns, sha256, chunks, supersedes, node_name, kind, meta"
 
 
 def _row_to_version(row: sqlite3.Row | tuple) -> Version:
-    origin, seq, path, hlc, deleted, size, mode, mtime_ns, sha, chunks, sup, node_name = row
+    origin, seq, path, hlc, deleted, size, mode, mtime_ns, sha, chunks, sup, node_name, kind, meta = row
     return Version(
         origin=origin,
         seq=seq,
@@ -80,6 +83,8 @@ def _row_to_version(row: sqlite3.Row | tuple) -> Version:
         chunks=unpack_chunk_refs(chunks),
         supersedes=tuple(VersionKey(o, s) for o, s in json.loads(sup)),
         node_name=node_name,
+        kind=kind,
+        meta=meta,
     )
 
 
@@ -152,11 +157,11 @@ class Catalog:
 
     def _insert_version(self, w: sqlite3.Connection, v: Version) -> bool:
         cur = w.execute(
-            f"INSERT OR IGNORE INTO versions ({_COLUMNS}, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR IGNORE INTO versions ({_COLUMNS}, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 v.origin, v.seq, v.path, v.hlc, int(v.deleted), v.size, v.mode, v.mtime_ns, v.sha256,
                 pack_chunk_refs(v.chunks), json.dumps([[k.origin, k.seq] for k in v.supersedes]),
-                v.node_name, time.time(),
+                v.node_name, v.kind, v.meta, time.time(),
             ),
         )
         if cur.rowcount == 0:
@@ -170,7 +175,7 @@ class Catalog:
     def heads_of(self, path: str, conn: sqlite3.Connection | None = None) -> list[Version]:
         conn = conn or self._reader()
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM versions v WHERE path = ? AND NOT EXISTS "
+            f"SELECT {_COLUMNS} FROM versions v WHERE path = ? AND kind = 'file' AND NOT EXISTS "
             "(SELECT 1 FROM superseded s WHERE s.origin = v.origin AND s.seq = v.seq)",
             (path,),
         ).fetchall()
@@ -226,7 +231,9 @@ class Catalog:
         return added
 
     def versions_of(self, path: str) -> list[Version]:
-        rows = self._reader().execute(f"SELECT {_COLUMNS} FROM versions WHERE path = ?", (path,)).fetchall()
+        rows = self._reader().execute(
+            f"SELECT {_COLUMNS} FROM versions WHERE path = ? AND kind = 'file'", (path,)
+        ).fetchall()
         return merge.history_order(_row_to_version(r) for r in rows)
 
     def get_version(self, origin: str, seq: int) -> Version:
@@ -242,11 +249,12 @@ class Catalog:
         clause, args = _prefix_clause(prefix)
         conn = self._reader()
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM versions v WHERE NOT EXISTS "
+            f"SELECT {_COLUMNS} FROM versions v WHERE kind = 'file' AND NOT EXISTS "
             f"(SELECT 1 FROM superseded s WHERE s.origin = v.origin AND s.seq = v.seq){clause} ORDER BY path",
             args,
         ).fetchall()
-        counts = dict(conn.execute(f"SELECT path, COUNT(*) FROM versions WHERE 1=1{clause} GROUP BY path", args))
+        counts = dict(conn.execute(f"SELECT path, COUNT(*) FROM versions WHERE kind = 'file'{clause} GROUP BY path",
+                                   args))
         by_path: dict[str, list[Version]] = {}
         for r in rows:
             v = _row_to_version(r)
@@ -269,9 +277,36 @@ class Catalog:
         """Per origin, the highest sequence number held (versions arrive in order per origin)."""
         return dict(self._reader().execute("SELECT origin, MAX(seq) FROM versions GROUP BY origin"))
 
-    def all_versions(self) -> Iterator[Version]:
-        for r in self._reader().execute(f"SELECT {_COLUMNS} FROM versions"):
+    def all_versions(self, kind: str | None = None) -> Iterator[Version]:
+        if kind is None:
+            cur = self._reader().execute(f"SELECT {_COLUMNS} FROM versions")
+        else:
+            cur = self._reader().execute(f"SELECT {_COLUMNS} FROM versions WHERE kind = ?", (kind,))
+        for r in cur:
             yield _row_to_version(r)
+
+    def add_entry(self, origin: str, node_name: str, make_hlc: object, *, kind: str, path: str, size: int,
+                  sha256: str, chunks: tuple[ChunkRef, ...], meta: str,
+                  new_chunks: Iterable[tuple[bytes, int, int]] = ()) -> Version:
+        """Record a snapshot or forget entry made here (and the new chunks it needs) in one transaction."""
+        with self.write() as w:
+            row = w.execute("SELECT COALESCE(MAX(seq), 0) FROM versions WHERE origin = ?", (origin,)).fetchone()
+            v = Version(
+                origin=origin, seq=row[0] + 1, path=path, hlc=make_hlc(),  # type: ignore[operator]
+                deleted=False, size=size, mode=0, mtime_ns=0, sha256=sha256, chunks=chunks,
+                node_name=node_name, kind=kind, meta=meta,
+            )
+            now = time.time()
+            w.executemany(
+                "INSERT OR IGNORE INTO chunks (id, length, stored, added_at) VALUES (?, ?, ?, ?)",
+                [(cid, length, stored, now) for cid, length, stored in new_chunks],
+            )
+            self._insert_version(w, v)
+            return v
+
+    def chunk_rows(self) -> Iterator[tuple[bytes, int, int, float]]:
+        """(id, length, stored size, added_at) of every chunk held here."""
+        yield from self._reader().execute("SELECT id, length, stored, added_at FROM chunks")
 
     # ---- chunks -----------------------------------------------------------------------------
 
@@ -316,9 +351,10 @@ class Catalog:
 
     def referenced_bytes(self) -> int:
         """Plaintext bytes that all live versions reference, before deduplication."""
-        row = self._reader().execute("SELECT COALESCE(SUM(size), 0) FROM versions WHERE deleted = 0").fetchone()
+        row = self._reader().execute(
+            "SELECT COALESCE(SUM(size), 0) FROM versions WHERE deleted = 0 AND kind = 'file'").fetchone()
         return int(row[0])
 
     def version_count(self) -> int:
-        return int(self._reader().execute("SELECT COUNT(*) FROM versions").fetchone()[0])
+        return int(self._reader().execute("SELECT COUNT(*) FROM versions WHERE kind = 'file'").fetchone()[0])
 

@@ -24,8 +24,9 @@ from dlbs.core.chunking import Chunker, Readable
 from dlbs.core.codec import ChunkCodec
 from dlbs.core.hlc import HybridClock
 from dlbs.core.keys import ClusterKeys
-from dlbs.core.model import ChunkRef, FileEntry, StoreStats, Version
+from dlbs.core.model import KIND_FORGET, KIND_SNAPSHOT, ChunkRef, FileEntry, StoreStats, Version
 from dlbs.core.paths import validate_path, validate_prefix
+from dlbs.core.snapshot import TreeEntry, decode_tree
 from dlbs.errors import IntegrityError, InvalidInput, NotFound
 from dlbs.store.catalog import Catalog
 from dlbs.store.chunkstore import ChunkStore
@@ -39,6 +40,16 @@ ChunkFetcher = Callable[[bytes], bytes | None]
 """Asked for a chunk this node lacks; returns a sealed blob from a peer, or None."""
 
 VersionListener = Callable[[Version], None]
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """A stream cut and stored as chunks: refs in order, whole sha256, size, and chunks new here."""
+
+    refs: tuple[ChunkRef, ...]
+    sha256: str
+    size: int
+    new_chunks: list[tuple[bytes, int, int]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class Repository:
         self._fetcher: ChunkFetcher | None = None
         self._listeners: list[VersionListener] = []
         self._lock = threading.Lock()
+        self._trees: dict[str, list[TreeEntry]] = {}
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -82,7 +94,8 @@ class Repository:
         """Called (on the writing thread) after every version this node records."""
         self._listeners.append(listener)
 
-    def _notify(self, v: Version) -> None:
+    def notify(self, v: Version) -> None:
+        """Tell listeners (sync, the activity feed) about an entry recorded here."""
         for listener in self._listeners:
             try:
                 listener(v)
@@ -95,6 +108,40 @@ class Repository:
         blob = self.codec.encode(cid, data)
         self.store.put(cid, blob)
         return cid, len(data), len(blob)
+
+    def store_stream(self, stream: Readable, progress: Callable[[int], None] | None = None) -> StoredBlob:
+        """Chunk `stream` and store every chunk not already held; nothing is recorded yet.
+
+        When this returns, every new chunk is written; the caller makes them durable with
+        `store.sync()` and records them (`new_chunks`) together with whatever references them.
+        """
+        sha = hashlib.sha256()
+        refs: list[ChunkRef] = []
+        pending: list[Future[tuple[bytes, int, int]]] = []
+        new_chunks: list[tuple[bytes, int, int]] = []
+        in_this_blob: set[bytes] = set()
+        size = 0
+        try:
+            for view in self.chunker.cut_stream(stream):
+                data = bytes(view)
+                sha.update(data)
+                cid = self.codec.chunk_id(data)
+                refs.append(ChunkRef(cid, len(data)))
+                size += len(data)
+                if cid not in in_this_blob and not self.catalog.has_chunk(cid):
+                    in_this_blob.add(cid)
+                    pending.append(self._pool.submit(self._encode_and_store, cid, data))
+                    while len(pending) >= MAX_IN_FLIGHT:
+                        new_chunks.append(pending.pop(0).result())
+                if progress is not None:
+                    progress(len(data))
+            while pending:
+                new_chunks.append(pending.pop(0).result())
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+        return StoredBlob(tuple(refs), sha.hexdigest(), size, new_chunks)
 
     def put_stream(
         self,
@@ -113,49 +160,24 @@ class Repository:
         """
         validate_path(path)
         started = time.monotonic()
-        sha = hashlib.sha256()
-        refs: list[ChunkRef] = []
-        pending: list[Future[tuple[bytes, int, int]]] = []
-        new_chunks: list[tuple[bytes, int, int]] = []
-        in_this_upload: set[bytes] = set()
-        size = 0
-        try:
-            for view in self.chunker.cut_stream(stream):
-                data = bytes(view)
-                sha.update(data)
-                cid = self.codec.chunk_id(data)
-                refs.append(ChunkRef(cid, len(data)))
-                size += len(data)
-                if cid not in in_this_upload and not self.catalog.has_chunk(cid):
-                    in_this_upload.add(cid)
-                    pending.append(self._pool.submit(self._encode_and_store, cid, data))
-                    while len(pending) >= MAX_IN_FLIGHT:
-                        new_chunks.append(pending.pop(0).result())
-                if progress is not None:
-                    progress(len(data))
-            while pending:
-                new_chunks.append(pending.pop(0).result())
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
-        digest = sha.hexdigest()
-        if expected_sha256 is not None and expected_sha256.lower() != digest:
-            raise InvalidInput("checksum mismatch", f"expected sha256 {expected_sha256}, received {digest}")
+        blob = self.store_stream(stream, progress)
+        if expected_sha256 is not None and expected_sha256.lower() != blob.sha256:
+            raise InvalidInput("checksum mismatch", f"expected sha256 {expected_sha256}, received {blob.sha256}")
         self.store.sync()
         v = self.catalog.add_local_version(
             self.node.node_id, self.node.node_name, path, self.clock.now,
-            deleted=False, size=size, mode=mode & 0o7777,
+            deleted=False, size=blob.size, mode=mode & 0o7777,
             mtime_ns=mtime_ns if mtime_ns is not None else time.time_ns(),
-            sha256=digest, chunks=tuple(refs), new_chunks=new_chunks,
+            sha256=blob.sha256, chunks=blob.refs, new_chunks=blob.new_chunks,
         )
         elapsed = time.monotonic() - started
-        stored = sum(s for _, _, s in new_chunks)
+        stored = sum(s for _, _, s in blob.new_chunks)
         log.info(
             "stored %s: %d bytes in %d chunks (%d new, %d bytes written) in %.2fs (%.1f MiB/s)",
-            path, size, len(refs), len(new_chunks), stored, elapsed, size / max(elapsed, 1e-6) / 2**20,
+            path, blob.size, len(blob.refs), len(blob.new_chunks), stored, elapsed,
+            blob.size / max(elapsed, 1e-6) / 2**20,
         )
-        self._notify(v)
+        self.notify(v)
         return v
 
     def put_bytes(self, path: str, data: bytes, **kwargs: object) -> Version:
@@ -171,7 +193,7 @@ class Repository:
             deleted=True, size=0, mode=0, mtime_ns=time.time_ns(), sha256="", chunks=(), require_live=True,
         )
         log.info("deleted %s (tombstone %s)", path, v.key)
-        self._notify(v)
+        self.notify(v)
         return v
 
     def restore_version(self, path: str, number: int) -> Version:
@@ -185,7 +207,7 @@ class Repository:
             chunks=old.chunks,
         )
         log.info("restored %s to version %d as %s", path, number, v.key)
-        self._notify(v)
+        self.notify(v)
         return v
 
     # ---- reading ------------------------------------------------------------------------------
@@ -248,6 +270,33 @@ class Repository:
         """The plaintext of version `v`, chunk by chunk; every chunk verified before it is yielded."""
         for ref in v.chunks:
             yield self.read_chunk(ref)
+
+    def read_all(self, refs: tuple[ChunkRef, ...]) -> bytes:
+        """A small blob (a snapshot tree) in memory, verified."""
+        return b"".join(self.read_chunk(r) for r in refs)
+
+    def read_tree(self, v: Version) -> list[TreeEntry]:
+        """The entries of snapshot `v` (cached: trees are immutable)."""
+        key = v.sha256
+        with self._lock:
+            cached = self._trees.get(key)
+        if cached is not None:
+            return cached
+        tree = decode_tree(self.read_all(v.chunks))
+        with self._lock:
+            if len(self._trees) > 32:
+                self._trees.clear()
+            self._trees[key] = tree
+        return tree
+
+    def chunks_of(self, v: Version) -> Iterator[ChunkRef]:
+        """Every chunk an entry needs: a file version's, or a snapshot's tree and all its files'."""
+        if v.deleted or v.kind == KIND_FORGET:
+            return
+        yield from v.chunks
+        if v.kind == KIND_SNAPSHOT:
+            for e in self.read_tree(v):
+                yield from e.chunks
 
     def stats(self) -> StoreStats:
         entries = self.catalog.list_files()

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from dlbs.config import Config
 from dlbs.core import placement
-from dlbs.core.model import Version
+from dlbs.core.model import KIND_SNAPSHOT, ChunkRef, Version
 from dlbs.errors import DlbsError, IntegrityError, PeerError
 from dlbs.events import EventBus
 from dlbs.peer.client import PeerClient, PeerUnreachable
@@ -252,15 +252,11 @@ class Replicator:
             if not batch:
                 return
             members = self.placement_members()
-            need: dict[bytes, int] = {}
-            for v in batch:
-                if v.deleted:
-                    continue
-                for ref in v.chunks:
-                    if ref.id not in need and self._must_hold(ref.id, members) and not self.catalog.has_chunk(ref.id):
-                        need[ref.id] = ref.length
-            if need:
-                self._fetch_into_store(list(need), [address], res)
+            self._fetch_needed((ref for v in batch if not v.deleted for ref in v.chunks), members, address, res)
+            snapshots = [v for v in batch if v.kind == KIND_SNAPSHOT]
+            if snapshots:  # their trees are here (or fetchable) now: fetch the files they reference
+                refs = (ref for v in snapshots for ref in self._snapshot_refs(v, res))
+                self._fetch_needed(refs, members, address, res)
             added = self.catalog.merge_versions(batch)
             for v in added:
                 self.repo.clock.observe(v.hlc)
@@ -268,6 +264,22 @@ class Replicator:
             self._announce(added, res.name or address)
             if not answer.get("more"):
                 return
+
+    def _fetch_needed(self, refs: Iterable[ChunkRef], members: list[str], address: str, res: PullResult) -> None:
+        need: dict[bytes, None] = {}
+        for ref in refs:
+            if ref.id not in need and self._must_hold(ref.id, members) and not self.catalog.has_chunk(ref.id):
+                need[ref.id] = None
+        if need:
+            self._fetch_into_store(list(need), [address], res)
+
+    def _snapshot_refs(self, v: Version, res: PullResult) -> list[ChunkRef]:
+        try:
+            return [ref for e in self.repo.read_tree(v) for ref in e.chunks]
+        except DlbsError as exc:
+            log.warning("cannot read the tree of snapshot %s yet: %s", v.path[:8], exc)
+            res.missing_chunks += 1
+            return []
 
     def _announce(self, added: list[Version], source: str) -> None:
         if not added:
@@ -357,9 +369,12 @@ class Replicator:
         held = self.catalog.chunk_ids()
         need: dict[bytes, None] = {}
         for v in self.catalog.all_versions():
-            if v.deleted:
+            try:
+                refs = list(self.repo.chunks_of(v))
+            except DlbsError as exc:
+                log.warning("cannot read entry %s: %s", v.key, exc)
                 continue
-            for ref in v.chunks:
+            for ref in refs:
                 if ref.id not in held and ref.id not in need and self._must_hold(ref.id, members):
                     need[ref.id] = None
         if need:
@@ -367,6 +382,17 @@ class Replicator:
             self._fetch_into_store(list(need), [], res)
         res.seconds = time.monotonic() - started
         return res
+
+    def refresh_online(self) -> None:
+        """Greet every peer so `online` is current (before a repair picks sources)."""
+        for address in self.addresses():
+            self.hello(address)
+
+    def fetch_missing(self, ids: list[bytes]) -> list[bytes]:
+        """Fetch `ids` from any online peer into the store; returns the ids still missing."""
+        self.refresh_online()
+        self._fetch_into_store(ids, [], PullResult("*"))
+        return [cid for cid in ids if not self.catalog.has_chunk(cid)]
 
     def fetch_for_read(self, chunk_id: bytes) -> bytes | None:
         """A sealed chunk from any online peer (holders first), for a read this node cannot serve."""

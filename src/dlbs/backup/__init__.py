@@ -1,0 +1,1 @@
+"""Folder backups: scan, archive into snapshots, restore, retention (forget + prune), check."""

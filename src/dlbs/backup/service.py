@@ -1,0 +1,155 @@
+"""The backup features of a node, as jobs the faces can start and watch, plus the backup schedule.
+
+Owned by NodeService. Backups, restores and checks run as jobs (jobs.py); one backup at a time
+(`_backup_lock`). The schedule loop runs on the node's event loop and checks every
+`TICK` seconds which configured sources are due (see core/schedule.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dlbs.backup import archiver, maintenance, restorer, snapshots
+from dlbs.config import Config
+from dlbs.core import schedule
+from dlbs.core.placement import should_hold
+from dlbs.core.retention import KeepPolicy
+from dlbs.core.snapshot import SnapshotInfo, diff_trees, under
+from dlbs.errors import DlbsError, InvalidInput
+from dlbs.jobs import Job, JobRunner
+from dlbs.store.repository import Repository
+from dlbs.sync.replicator import Replicator
+
+log = logging.getLogger(__name__)
+TICK = 30.0
+
+
+class BackupService:
+    def __init__(self, repo: Repository, replicator: Replicator, jobs: JobRunner, config: Callable[[], Config]) -> None:
+        self.repo = repo
+        self.replicator = replicator
+        self.jobs = jobs
+        self._config = config
+        self._backup_lock = threading.Lock()
+
+    # ---- backups --------------------------------------------------------------------------------
+
+    def start_backup(self, paths: list[str], excludes: list[str]) -> Job:
+        if not paths or not all(isinstance(p, str) and p for p in paths):
+            raise InvalidInput("nothing to back up", "give one or more folders")
+        from dlbs.backup.scanner import resolve_source
+
+        for p in paths:
+            resolve_source(p)  # a missing source is a clear error now, not a failed job later
+        title = f"Backup of {', '.join(paths)}"
+
+        def work(report: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+            _v, info = archiver.backup(self.repo, paths, tuple(excludes), lambda p: report(p.to_json()))
+            return info.to_json()
+
+        return self.jobs.start("backup", title, work, exclusive=self._backup_lock)
+
+    def list(self) -> list[dict[str, Any]]:
+        return [SnapshotInfo.from_version(v).to_json() for v in snapshots.live_snapshots(self.repo)]
+
+    def entries(self, snap_id: str, prefix: str = "") -> dict[str, Any]:
+        v = snapshots.resolve(self.repo, snap_id)
+        pre = prefix.strip("/")
+        rows = [e for e in self.repo.read_tree(v) if under(e.path, pre)]
+        return {"snapshot": SnapshotInfo.from_version(v).to_json(), "prefix": pre,
+                "entries": [{"path": "/" + e.path, "type": e.type, "mode": e.mode, "mtime_ns": e.mtime_ns,
+                             "size": e.size, "sha256": e.sha256, "target": e.target} for e in rows]}
+
+    def diff(self, a: str, b: str) -> dict[str, Any]:
+        va, vb = snapshots.resolve(self.repo, a), snapshots.resolve(self.repo, b)
+        d = diff_trees(self.repo.read_tree(va), self.repo.read_tree(vb))
+        return {"from": va.path, "to": vb.path, "added": ["/" + p for p in d.added],
+                "removed": ["/" + p for p in d.removed], "changed": ["/" + p for p in d.changed]}
+
+    def start_restore(self, snap_id: str | None, at: float | None, path: str | None, target: str,
+                      overwrite: bool) -> Job:
+        if not target:
+            raise InvalidInput("no target", "give --target DIR")
+        include = path.strip("/") if path else None
+        if snap_id:
+            v = snapshots.resolve(self.repo, snap_id)
+        elif at is not None:
+            v = snapshots.at_time(self.repo, at, "/" + include if include else None)
+        else:
+            raise InvalidInput("which snapshot?", "give a snapshot id or --at TIME")
+        title = f"Restore of {v.path[:8]}" + (f" /{include}" if include else "") + f" into {target}"
+        # Fail fast on bad input (existing files, target inside source, unknown path) before a job starts:
+        restorer.preflight(self.repo, v, Path(target), include, overwrite)
+
+        def work(report: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+            prog = restorer.restore(self.repo, v, Path(target), include, overwrite, lambda p: report(p.to_json()))
+            return {"snapshot": v.path, "target": str(Path(target).expanduser().absolute()), **prog.to_json()}
+
+        return self.jobs.start("restore", title, work)
+
+    # ---- retention and integrity ------------------------------------------------------------------
+
+    def forget(self, rules: dict[str, Any], dry_run: bool, prune: bool) -> dict[str, Any]:
+        policy = KeepPolicy.from_dict(rules)
+        decision = maintenance.forget(self.repo, policy, dry_run)
+        out: dict[str, Any] = {
+            "dry_run": dry_run,
+            "keep": [dict(s.to_json(), reasons=list(decision.reasons.get(s.id, ()))) for s in decision.keep],
+            "forget": [s.to_json() for s in decision.forget],
+        }
+        if prune:
+            grace = float(self._config().prune_grace)
+            r = maintenance.prune(self.repo, grace=grace, dry_run=dry_run)
+            out["prune"] = {"removed_chunks": r.removed_chunks, "removed_bytes": r.removed_bytes,
+                            "kept_in_grace": r.kept_in_grace, "orphan_files": r.orphan_files}
+        return out
+
+    def start_check(self, read_data: bool, repair: bool) -> Job:
+        def must_hold(cid: bytes) -> bool:
+            return should_hold(self.repo.node.node_id, cid, self.replicator.placement_members(),
+                               self._config().replicas)
+
+        def work(report: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+            r = maintenance.check(self.repo, must_hold, read_data, self.replicator.fetch_missing if repair else None,
+                                  lambda i, n: report({"chunks_checked": i, "chunks_total": n}))
+            return r.to_json()
+
+        return self.jobs.start("check", "Check" + (" --read-data" if read_data else "") +
+                               (" --repair" if repair else ""), work)
+
+    # ---- schedule -------------------------------------------------------------------------------
+
+    async def schedule_loop(self) -> None:
+        """Run configured sources when due (default daily at 02:00 local time, catching up)."""
+        while True:
+            try:
+                for src in self._config().sources:
+                    path = str(src.get("path", ""))
+                    sched = src.get("schedule", "daily")
+                    at = str(src.get("at", "02:00"))
+                    key = f"backup_last:{path}"
+                    last = self.repo.catalog.get_meta(key)
+                    if not path or not schedule.is_due(sched, float(last) if last else None, time.time(), at):
+                        continue
+                    if self._backup_lock.locked():
+                        break
+                    log.info("scheduled backup of %s is due", path)
+                    self.repo.catalog.set_meta(key, str(time.time()))
+                    try:
+                        job = self.start_backup([path], [str(x) for x in src.get("exclude", [])])
+                    except DlbsError as exc:
+                        log.error("scheduled backup of %s cannot start: %s", path, exc)
+                        continue
+                    while job.state == "running":
+                        await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("backup schedule failed; retrying later")
+            await asyncio.sleep(TICK)
