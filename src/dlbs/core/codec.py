@@ -50,6 +50,19 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     return d
 
 
+SAMPLE = 64 * 1024
+
+
+def _worth_compressing(data: bytes | memoryview) -> bool:
+    """Cheap guess: compress a 64 KiB sample first; already-compressed data (photos, video,
+    archives) is stored as is without paying for a full zstd pass."""
+    if len(data) <= 2 * SAMPLE:
+        return True
+    mid = len(data) // 2
+    sample = data[mid : mid + SAMPLE]
+    return len(_compressor().compress(sample)) < SAMPLE * 0.95
+
+
 class ChunkCodec:
     """Computes chunk ids and seals/opens chunks with the cluster's keys. Thread-safe."""
 
@@ -62,11 +75,12 @@ class ChunkCodec:
 
     def encode(self, chunk_id: bytes, data: bytes | memoryview) -> bytes:
         """Seal `data` (whose id is `chunk_id`); compresses only when that saves space."""
-        compressed = _compressor().compress(data)
         flags = 0
         payload: bytes | memoryview = data
-        if len(compressed) < len(data) - len(data) // 64:
-            flags, payload = FLAG_ZSTD, compressed
+        if _worth_compressing(data):
+            compressed = _compressor().compress(data)
+            if len(compressed) < len(data) - len(data) // 64:
+                flags, payload = FLAG_ZSTD, compressed
         nonce = os.urandom(12)
         header = MAGIC + bytes([flags])
         return header + nonce + self._aead.encrypt(nonce, bytes(payload), header + chunk_id)
