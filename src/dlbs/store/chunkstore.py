@@ -94,6 +94,7 @@ class FsChunkStore:
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._pending: list[Path] = []
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
         for stale in self._tmp.iterdir():  # leftovers of a crash: never visible, safe to drop
             stale.unlink(missing_ok=True)
 
@@ -150,10 +151,15 @@ class FsChunkStore:
                     continue
 
     def sync(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, []
-        if not pending:
-            return
+        # Held for the whole flush: a caller whose blobs another thread's sync() took waits here
+        # until that flush is done, so "sync() returned" always means "my blobs are durable".
+        with self._sync_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if pending:
+                self._flush(pending)
+
+    def _flush(self, pending: list[Path]) -> None:
         if len(pending) > 4 and _syncfs(self.root):
             return
         for path in [*pending, *{p.parent for p in pending}, self.root]:
