@@ -188,7 +188,11 @@ class NodeService:
         """Validate and apply a partial config change; InvalidInput and nothing written if wrong."""
         with self._config_lock:
             merged = self.config.model_dump()
-            merged.update(changes)
+            for key, value in changes.items():  # nested settings merge: {"sync": {"schedule": …}} keeps "notify"
+                if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                    merged[key] = {**merged[key], **value}
+                else:
+                    merged[key] = value
             new = validate_config(merged)
             save_config(self.config_path, new)
             self.config = new
