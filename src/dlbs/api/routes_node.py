@@ -61,9 +61,21 @@ async def upload(request: Request) -> dict[str, Any]:
     raw = request.headers.get("filename") or request.query_params.get("filename")
     if not raw:
         raise InvalidInput("missing file name", "send the name in a 'Filename' header (URL-encoded)")
-    path = validate_path(unquote(raw, errors="strict"))
+    path = validate_path(header_name(raw))
     v = await stream_to_worker(request.stream(), lambda r: node.repo.put_stream(path, r))
     return {"message": "File uploaded successfully", "filename": v.path, "size": v.size, "hash": v.sha256}
+
+
+def header_name(raw: str) -> str:
+    """A file name from a header: percent-encoded UTF-8 (as v2.0 clients should send), or raw UTF-8."""
+    try:
+        raw = raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidInput("invalid file name", "the Filename header is not valid URL-encoded UTF-8") from None
 
 
 class DeleteBody(BaseModel):

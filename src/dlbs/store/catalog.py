@@ -273,6 +273,10 @@ class Catalog:
         ).fetchall()
         return [_row_to_version(r) for r in rows]
 
+    def max_hlc(self) -> int:
+        """The newest timestamp any entry carries (the clock never goes below it after a restart)."""
+        return int(self._reader().execute("SELECT COALESCE(MAX(hlc), 0) FROM versions").fetchone()[0])
+
     def version_vector(self) -> dict[str, int]:
         """Per origin, the highest sequence number held (versions arrive in order per origin)."""
         return dict(self._reader().execute("SELECT origin, MAX(seq) FROM versions GROUP BY origin"))

@@ -74,7 +74,7 @@ class Repository:
         self.codec = ChunkCodec(keys)
         self.chunker = Chunker(keys.gear_seed)
         self.node = node
-        self.clock = HybridClock(last=int(catalog.get_meta("hlc", "0") or 0))
+        self.clock = HybridClock(last=max(int(catalog.get_meta("hlc", "0") or 0), catalog.max_hlc()))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dlbs-encode")
         self._fetcher: ChunkFetcher | None = None
         self._listeners: list[VersionListener] = []
