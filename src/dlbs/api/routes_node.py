@@ -5,6 +5,7 @@ They answer on the peer port (behind the cluster credential) and on the web port
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import unquote
 
@@ -68,10 +69,8 @@ async def upload(request: Request) -> dict[str, Any]:
 
 def header_name(raw: str) -> str:
     """A file name from a header: percent-encoded UTF-8 (as v2.0 clients should send), or raw UTF-8."""
-    try:
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         raw = raw.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
     try:
         return unquote(raw, errors="strict")
     except UnicodeDecodeError:
