@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from nodeproc import NodeProcess  # noqa: E402
+from nodeproc import NodeProcess
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

@@ -34,7 +34,8 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05, what: str
         except Exception as exc:  # the condition may raise while the system settles
             last_exc = exc
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last_exc})" if last_exc else ""))
+    suffix = f" (last error: {last_exc})" if last_exc else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{suffix}")
 
 
 @dataclass

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile  # what request.form() returns (FastAPI's is a subclass)
 
 from dlbs.api.deps import node_of
 from dlbs.api.downloads import download_response

@@ -10,6 +10,16 @@ import sys
 import click
 import typer
 
+try:  # typer >= 0.2x vendors its own click; catch both, whichever raised
+    from typer._click import exceptions as _typer_click_exceptions  # type: ignore[attr-defined]
+
+    _CLICK_ERRORS: tuple[type[Exception], ...] = (click.exceptions.ClickException,
+                                                  _typer_click_exceptions.ClickException)
+    _ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
+except ImportError:
+    _CLICK_ERRORS = (click.exceptions.ClickException,)
+    _ABORTS = (click.exceptions.Abort, typer.Abort)
+
 from dlbs.cli.app import app, err_console
 from dlbs.errors import DlbsError
 
@@ -23,11 +33,11 @@ def main(argv: list[str] | None = None) -> None:
     except DlbsError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except _ABORTS:
         err_console.print("aborted")
         sys.exit(130)
-    except click.exceptions.ClickException as exc:
-        err_console.print(f"[red]error:[/red] {exc.format_message()}", highlight=False, soft_wrap=True)
+    except _CLICK_ERRORS as exc:
+        err_console.print(f"[red]error:[/red] {exc.format_message()}", highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

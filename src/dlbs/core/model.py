@@ -63,9 +63,9 @@ class Version:
         return VersionKey(self.origin, self.seq)
 
     @property
-    def order(self) -> tuple[int, str]:
-        """The total order used to pick the newest version: (HLC, node id)."""
-        return (self.hlc, self.origin)
+    def order(self) -> tuple[int, str, int]:
+        """The total order used to pick the newest version: (HLC, node id, sequence)."""
+        return (self.hlc, self.origin, self.seq)
 
 
 KIND_FILE = "file"

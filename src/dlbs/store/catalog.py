@@ -45,7 +45,6 @@ CREATE TABLE IF NOT EXISTS versions (
     meta TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (origin, seq)
 );
-CREATE INDEX IF NOT EXISTS versions_kind ON versions (kind);
 CREATE INDEX IF NOT EXISTS versions_path ON versions (path);
 CREATE TABLE IF NOT EXISTS superseded (
     origin TEXT NOT NULL,
@@ -64,6 +63,8 @@ CREATE TABLE IF NOT EXISTS corrupt (
     detail TEXT NOT NULL
 );
 """
+
+SCHEMA_VERSION = 2
 
 _COLUMNS = "origin, seq, path, hlc, deleted, size, mode, mtime_ns, sha256, chunks, supersedes, node_name, kind, meta"
 
@@ -105,6 +106,19 @@ class Catalog:
         self._writer = self._connect()
         with self._write_lock:
             self._writer.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a catalog made by an older dlbs up to this schema (additive changes only)."""
+        cols = {r[1] for r in self._writer.execute("PRAGMA table_info(versions)")}
+        with self.write() as w:
+            if "kind" not in cols:
+                log.info("upgrading catalog %s: adding entry kinds (snapshots)", self.path)
+                w.execute("ALTER TABLE versions ADD COLUMN kind TEXT NOT NULL DEFAULT 'file'")
+            if "meta" not in cols:
+                w.execute("ALTER TABLE versions ADD COLUMN meta TEXT NOT NULL DEFAULT ''")
+            w.execute("CREATE INDEX IF NOT EXISTS versions_kind ON versions (kind)")
+            w.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)

@@ -158,11 +158,13 @@ class SyncScheduler:
 
     async def sync_now(self, reason: str = "manual") -> list[PullResult]:
         """One full round with every peer, both directions. Rounds never overlap."""
-        assert self._sync_lock is not None
+        if self._sync_lock is None:  # not started (an app built without jobs): still answer
+            self._loop = asyncio.get_running_loop()
+            self._sync_lock = asyncio.Lock()
         async with self._sync_lock:
             addresses = self.replicator.addresses()
             if not addresses:
-                self._mark_synced()
+                self._mark_synced(False)
                 return []
             if reason != "start":
                 self.events.publish("sync", f"Sync started ({reason}) with {len(addresses)} peer(s)", "info")
@@ -170,7 +172,7 @@ class SyncScheduler:
             online = [r.address for r in results if r.status == "ok"]
             await asyncio.gather(*(self._run(self.replicator.ask_to_pull, a) for a in online))
             held = await self._run(self.replicator.ensure_held)
-            self._mark_synced()
+            self._mark_synced(bool(online))
             ok = sum(1 for r in results if r.status == "ok")
             level = "success" if ok == len([r for r in results if r.status != "self"]) else "warning"
             pulled = sum(r.versions for r in results)
@@ -181,8 +183,10 @@ class SyncScheduler:
             )
             return list(results)
 
-    def _mark_synced(self) -> None:
+    def _mark_synced(self, reached_any: bool) -> None:
+        """`last_full_sync` paces the schedule; `last_sync` (shown to users) only moves when a peer was reached."""
         now = time.time()
-        self.last_sync = now
-        self.catalog.set_meta("last_sync", str(now))
         self.catalog.set_meta("last_full_sync", str(now))
+        if reached_any:
+            self.last_sync = now
+            self.catalog.set_meta("last_sync", str(now))
