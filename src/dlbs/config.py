@@ -102,9 +102,7 @@ def load_config(path: Path) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError("invalid config", f"{path}: {where}: {first['msg']}") from exc
+        raise ConfigError("invalid config", f"{path}: {_first_error(exc)}") from exc
 
 
 def validate_config(data: dict[str, Any]) -> Config:
@@ -112,9 +110,12 @@ def validate_config(data: dict[str, Any]) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput("invalid settings", f"{where}: {first['msg']}") from exc
+        raise InvalidInput("invalid settings", _first_error(exc)) from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
 
 
 def save_config(path: Path, config: Config) -> None:

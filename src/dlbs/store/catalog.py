@@ -221,19 +221,25 @@ class Catalog:
             hs = self.heads_of(path, w)
             if require_live and not any(not h.deleted for h in hs):
                 raise NotFound("file not found", path)
-            row = w.execute("SELECT COALESCE(MAX(seq), 0) FROM versions WHERE origin = ?", (origin,)).fetchone()
             v = Version(
-                origin=origin, seq=row[0] + 1, path=path, hlc=make_hlc(),  # type: ignore[operator]
+                origin=origin, seq=self._next_seq(w, origin), path=path, hlc=make_hlc(),  # type: ignore[operator]
                 deleted=deleted, size=size, mode=mode, mtime_ns=mtime_ns, sha256=sha256, chunks=chunks,
                 supersedes=tuple(h.key for h in hs), node_name=node_name,
             )
-            now = time.time()
-            w.executemany(
-                "INSERT OR IGNORE INTO chunks (id, length, stored, added_at) VALUES (?, ?, ?, ?)",
-                [(cid, length, stored, now) for cid, length, stored in new_chunks],
-            )
-            self._insert_version(w, v)
+            self._record_local(w, v, new_chunks)
             return v
+
+    @staticmethod
+    def _next_seq(w: sqlite3.Connection, origin: str) -> int:
+        return int(w.execute("SELECT COALESCE(MAX(seq), 0) FROM versions WHERE origin = ?", (origin,)).fetchone()[0]) + 1
+
+    def _record_local(self, w: sqlite3.Connection, v: Version, new_chunks: Iterable[tuple[bytes, int, int]]) -> None:
+        now = time.time()
+        w.executemany(
+            "INSERT OR IGNORE INTO chunks (id, length, stored, added_at) VALUES (?, ?, ?, ?)",
+            [(cid, length, stored, now) for cid, length, stored in new_chunks],
+        )
+        self._insert_version(w, v)
 
     def merge_versions(self, versions: Iterable[Version]) -> list[Version]:
         """Union remote versions into the catalog in one transaction; returns the new ones."""
@@ -308,18 +314,12 @@ class Catalog:
                   new_chunks: Iterable[tuple[bytes, int, int]] = ()) -> Version:
         """Record a snapshot or forget entry made here (and the new chunks it needs) in one transaction."""
         with self.write() as w:
-            row = w.execute("SELECT COALESCE(MAX(seq), 0) FROM versions WHERE origin = ?", (origin,)).fetchone()
             v = Version(
-                origin=origin, seq=row[0] + 1, path=path, hlc=make_hlc(),  # type: ignore[operator]
+                origin=origin, seq=self._next_seq(w, origin), path=path, hlc=make_hlc(),  # type: ignore[operator]
                 deleted=False, size=size, mode=0, mtime_ns=0, sha256=sha256, chunks=chunks,
                 node_name=node_name, kind=kind, meta=meta,
             )
-            now = time.time()
-            w.executemany(
-                "INSERT OR IGNORE INTO chunks (id, length, stored, added_at) VALUES (?, ?, ?, ?)",
-                [(cid, length, stored, now) for cid, length, stored in new_chunks],
-            )
-            self._insert_version(w, v)
+            self._record_local(w, v, new_chunks)
             return v
 
     def chunk_rows(self) -> Iterator[tuple[bytes, int, int, float]]:
