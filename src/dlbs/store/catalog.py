@@ -231,7 +231,8 @@ class Catalog:
 
     @staticmethod
     def _next_seq(w: sqlite3.Connection, origin: str) -> int:
-        return int(w.execute("SELECT COALESCE(MAX(seq), 0) FROM versions WHERE origin = ?", (origin,)).fetchone()[0]) + 1
+        row = w.execute("SELECT COALESCE(MAX(seq), 0) FROM versions WHERE origin = ?", (origin,)).fetchone()
+        return int(row[0]) + 1
 
     def _record_local(self, w: sqlite3.Connection, v: Version, new_chunks: Iterable[tuple[bytes, int, int]]) -> None:
         now = time.time()
