@@ -43,6 +43,14 @@ def setup_logging(log_file: str | None, verbose: bool = False) -> None:
     root.addHandler(sh)
     for noisy in ("uvicorn.access", "uvicorn.error", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.error").addFilter(_IdlePeersAtShutdown())
+
+
+class _IdlePeersAtShutdown(logging.Filter):
+    """Cutting idle peer connections after the short peer-port grace is expected, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Cancel 0 running task(s)")
 
 
 def is_loopback(host: str) -> bool:
@@ -78,12 +86,15 @@ class _Server(uvicorn.Server):
 
 
 def _uvicorn_config(app: object, tls: TlsFiles | None = None) -> uvicorn.Config:
-    extra: dict[str, object] = {}
+    # Peer requests are idempotent (hello, versions, chunks): on shutdown they may be cut after a
+    # short grace. Idle peer connections would otherwise hold shutdown until the peer answers
+    # the TLS close_notify (its next heartbeat). Web requests (uploads) get a long grace.
+    extra: dict[str, object] = {"timeout_graceful_shutdown": 20}
     if tls is not None:
         extra = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key), "ssl_ca_certs": str(tls.ca),
-                 "ssl_cert_reqs": ssl.CERT_OPTIONAL}
+                 "ssl_cert_reqs": ssl.CERT_OPTIONAL, "timeout_graceful_shutdown": 2}
     return uvicorn.Config(
-        app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=20,
+        app, log_config=None, access_log=False, lifespan="off",
         http="auto", ws="none", timeout_keep_alive=30, **extra,  # type: ignore[arg-type]
     )
 
@@ -127,6 +138,7 @@ async def serve(node: NodeService, host: str, port: int, web_host: str, web_port
     peer.should_exit = True
     web.should_exit = True
     await asyncio.gather(*tasks, return_exceptions=True)
+    log.debug("servers stopped")
     waiter.cancel()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(sig)
@@ -143,6 +155,7 @@ def run(node: NodeService, host: str, port: int, web_host: str, web_port: int) -
     try:
         with runner:
             runner.run(serve(node, host, port, web_host, web_port))
+            log.debug("event loop done; closing")
     finally:
         node.close()
         log.info("node stopped; catalog closed")

@@ -98,11 +98,11 @@ async def versions(request: Request) -> dict[str, Any]:
     return await in_thread(collect)
 
 
-def _parse_ids(raw: object) -> list[bytes]:
-    if not isinstance(raw, list) or len(raw) > MAX_IDS or not all(
+def _parse_ids(raw: object, limit: int = MAX_IDS) -> list[bytes]:
+    if not isinstance(raw, list) or len(raw) > limit or not all(
         isinstance(i, str) and CHUNK_ID_HEX.fullmatch(i) for i in raw
     ):
-        raise InvalidInput("invalid chunk ids", f"send up to {MAX_IDS} 64-hex-digit chunk ids")
+        raise InvalidInput("invalid chunk ids", f"send up to {limit} 64-hex-digit chunk ids")
     return [bytes.fromhex(i) for i in raw]  # type: ignore[arg-type]
 
 
@@ -125,6 +125,20 @@ async def chunks_batch(request: Request) -> StreamingResponse:
                     time.sleep(ahead)
 
     return StreamingResponse(frames(), media_type="application/octet-stream")
+
+
+@router.post("/chunks/has")
+async def chunks_has(request: Request) -> dict[str, Any]:
+    """Which of the given chunks this node holds (recorded in its catalog and present on disk)."""
+    node = node_of(request)
+    body = await json_body(request)
+    ids = _parse_ids(body.get("ids"), limit=1000)
+
+    def have() -> list[str]:
+        catalog, store = node.repo.catalog, node.repo.store
+        return [cid.hex() for cid in ids if catalog.has_chunk(cid) and store.has(cid)]
+
+    return {"have": await in_thread(have)}
 
 
 @router.get("/chunks/{chunk_id}")

@@ -59,7 +59,7 @@ class PeerClient:
         self._http = httpx.Client(
             base_url=f"https://{netloc}", verify=ctx, timeout=httpx.Timeout(timeout, connect=5.0),
             headers={"Authorization": f"Bearer {token}", "User-Agent": "dlbs-peer/1"},
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4), trust_env=False,
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=5.0), trust_env=False,
         )
 
     def close(self) -> None:
@@ -119,6 +119,14 @@ class PeerClient:
             return None
         self._check(resp)
         return resp.content
+
+    def has_chunks(self, ids: list[bytes]) -> list[bytes]:
+        """Which of `ids` the peer holds (and can serve verified)."""
+        body = self._json("POST", "/peer/v1/chunks/has", json={"ids": [i.hex() for i in ids]})
+        try:
+            return [bytes.fromhex(h) for h in body.get("have", [])]
+        except (TypeError, ValueError, AttributeError):
+            raise PeerError(f"peer {self.address} sent a malformed chunk list", "has") from None
 
     def fetch_chunks(self, ids: list[bytes]) -> Iterator[tuple[bytes, bytes | None]]:
         """Stream the sealed blobs of `ids` (None for those the peer lacks), in bounded memory."""

@@ -380,8 +380,47 @@ class Replicator:
         if need:
             log.info("%d chunk(s) assigned to this node are missing; fetching", len(need))
             self._fetch_into_store(list(need), [], res)
+        self.hand_off()
         res.seconds = time.monotonic() - started
         return res
+
+    def hand_off(self) -> int:
+        """With `replicas: R`, drop chunks placement gives to other nodes once all R of them
+        confirm they hold it (an upload stores every chunk here first). Never drops a chunk
+        whose holders are not all reachable and confirmed. Returns the number dropped."""
+        replicas = self._config().replicas
+        if replicas is None:
+            return 0
+        members = self.placement_members()
+        if len(members) <= replicas:
+            return 0
+        by_address = {st.node_id: st.address for st in self.states() if st.online and st.node_id}
+        extra: dict[bytes, list[str]] = {}
+        for cid in self.catalog.chunk_ids():
+            hs = placement.holders(cid, members, replicas)
+            if self.node_id not in hs:
+                extra[cid] = hs
+        if not extra:
+            return 0
+        confirmed: dict[bytes, int] = dict.fromkeys(extra, 0)
+        for node_id, address in by_address.items():
+            ids = [cid for cid, hs in extra.items() if node_id in hs]
+            for i in range(0, len(ids), 1000):
+                try:
+                    have = self.client(address).has_chunks(ids[i:i + 1000])
+                except PeerError as exc:
+                    log.info("hand-off: cannot ask %s: %s", address, exc)
+                    break
+                for cid in have:
+                    if cid in confirmed:
+                        confirmed[cid] += 1
+        drop = [cid for cid, n in confirmed.items() if n >= replicas]
+        if drop:
+            self.catalog.remove_chunks(drop)  # forget first: a crash in between leaves an orphan file, not a hole
+            for cid in drop:
+                self.repo.store.delete(cid)
+            log.info("handed off %d chunk(s) now held by their %d placement holders", len(drop), replicas)
+        return len(drop)
 
     def refresh_online(self) -> None:
         """Greet every peer so `online` is current (before a repair picks sources)."""
@@ -395,7 +434,8 @@ class Replicator:
         return [cid for cid in ids if not self.catalog.has_chunk(cid)]
 
     def fetch_for_read(self, chunk_id: bytes) -> bytes | None:
-        """A sealed chunk from any online peer (holders first), for a read this node cannot serve."""
+        """A verified sealed chunk from any online peer (holders first), for a read this node cannot
+        serve. A peer that sends bytes not matching the id is logged and the next one is asked."""
         members = self.placement_members()
         order = {n: i for i, n in enumerate(placement.holders(chunk_id, members, None))}
         states = sorted(self.states(), key=lambda s: (not s.online, order.get(s.node_id or "", 1 << 30)))
@@ -404,8 +444,16 @@ class Replicator:
                 blob = self.client(st.address).get_chunk(chunk_id)
             except PeerError:
                 continue
-            if blob is not None:
-                return blob
+            if blob is None:
+                continue
+            try:
+                self.repo.codec.decode(chunk_id, blob)
+            except IntegrityError as exc:
+                log.error("rejected chunk %s from %s: %s", chunk_id.hex()[:16], st.address, exc.detail)
+                self.events.publish("integrity", f"Rejected a bad chunk from {st.address}", "error",
+                                    chunk=chunk_id.hex(), detail=exc.detail)
+                continue
+            return blob
         return None
 
     def notify_all(self, addresses: Iterable[str] | None = None) -> None:

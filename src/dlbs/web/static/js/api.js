@@ -68,6 +68,13 @@ export const api = {
   setNodes: (nodes) => request("POST", "/api/nodes", { nodes }),
   sync: () => request("POST", "/api/sync", {}),
   recentEvents: (after = 0) => request("GET", `/api/v1/events/recent?after=${after}`),
+  snapshots: () => request("GET", "/api/v1/snapshots"),
+  snapshotEntries: (id, prefix = "") =>
+    request("GET", `/api/v1/snapshots/${encodeURIComponent(id)}?prefix=${encodeURIComponent(prefix)}`),
+  startBackup: (paths, exclude) => request("POST", "/api/v1/backups", { paths, exclude }),
+  startRestore: (snapshot, path, target, overwrite) => request("POST", "/api/v1/restores", { snapshot, path, target, overwrite }),
+  jobs: () => request("GET", "/api/v1/jobs"),
+  job: (id) => request("GET", `/api/v1/jobs/${encodeURIComponent(id)}`),
 };
 
 /**

@@ -27,6 +27,8 @@ const PATHS = {
   home: ["M3 11l9-7 9 7", "M5 10v10h14V10"],
   alert: ["M12 3 2 20h20Z", "M12 10v4", "M12 17h.01"],
   check: ["M5 12l5 5 9-10"],
+  archive: ["M3 4h18v4H3Z", "M5 8v11a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8", "M10 12h4"],
+  link: ["M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1", "M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"],
 };
 
 /** An <svg> icon by name; decorative (aria-hidden) since its button carries the label. */

@@ -47,7 +47,7 @@ function connect() {
   source = new EventSource(url);
   source.onopen = () => setLive("live", "live");
   source.onmessage = (msg) => handle(msg);
-  for (const kind of ["upload", "delete", "restore", "sync", "peer", "integrity", "config", "node", "backup"]) {
+  for (const kind of ["upload", "delete", "restore", "sync", "peer", "integrity", "config", "node", "backup", "check"]) {
     source.addEventListener(kind, (msg) => handle(msg));
   }
   source.onerror = () => {

@@ -1,0 +1,389 @@
+"""Replication benchmark: how fast does a node that was off catch up, compared with rsync?
+
+1. Generates a dataset (default 1 GiB): `--small-count` small files of 4-64 KiB, the rest in large
+   files of 32-200 MiB. Data is random but partly compressible (each block mixes fresh random bytes
+   with runs of low-entropy text), and never repeats, so deduplication does not help.
+2. Starts two real nodes A and B on free loopback ports in temp dirs, B joined to A by token and
+   left stopped, and uploads the dataset to A (not measured).
+3. Starts B and times from the moment its process starts until B has every version and every
+   chunk A has (polling B's `/api/stats`): the replication throughput in MiB/s of file data.
+4. Copies the same dataset with `rsync -a` between two local temp directories (same disk) and
+   prints its MiB/s and the ratio dlbs/rsync (target >= 0.5).
+5. Reports the peak RSS (VmHWM) of both node processes.
+
+With `--py-spy PATH` both nodes are sampled during step 3 and the hottest functions are printed
+(collapsed stacks are kept in the work dir).
+
+    .venv/bin/python bench/replicate.py                 # 1 GiB
+    .venv/bin/python bench/replicate.py --size 256M --keep
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+MiB = 1 << 20
+DLBS = [sys.executable, "-m", "dlbs"]
+
+
+def parse_size(text: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    if t and t[-1] in units:
+        return int(float(t[:-1]) * units[t[-1]])
+    return int(t)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env(data_dir: Path, web: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    env["DLBS_DATA_DIR"] = str(data_dir)
+    env["DLBS_NODE"] = web
+    return env
+
+
+# ---- dataset --------------------------------------------------------------------------------------
+
+WORDS = [b"backup", b"chunk", b"node", b"replica", b"version", b"catalog", b"sync", b"peer", b"data", b"file"]
+
+
+def block(rng: random.Random, size: int) -> bytes:
+    """`size` bytes: ~70% fresh random bytes, ~30% low-entropy text (compresses ~4x with zstd)."""
+    rand = int(size * 0.7)
+    text = bytearray()
+    while len(text) < size - rand:
+        text += rng.choice(WORDS) + b" " + str(rng.randrange(10_000)).encode() + b"\n"
+    return os.urandom(rand) + bytes(text[: size - rand])
+
+
+def generate(root: Path, total: int, small_count: int, seed: int) -> tuple[int, int]:
+    """Write the dataset under `root`; returns (file count, bytes)."""
+    rng = random.Random(seed)
+    written = 0
+    count = 0
+    small_dir = root / "small"
+    for i in range(small_count):
+        if written >= total:
+            break
+        size = min(rng.randint(4 << 10, 64 << 10), total - written)
+        d = small_dir / f"d{i // 100:02d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"s{i:05d}.bin").write_bytes(block(rng, size))
+        written += size
+        count += 1
+    large_dir = root / "large"
+    large_dir.mkdir(parents=True, exist_ok=True)
+    i = 0
+    while written < total:
+        size = min(rng.randint(32 * MiB, 200 * MiB), total - written)
+        with (large_dir / f"l{i:03d}.bin").open("wb") as f:
+            left = size
+            while left:
+                n = min(left, 4 * MiB)
+                f.write(block(rng, n))
+                left -= n
+        written += size
+        count += 1
+        i += 1
+    return count, written
+
+
+# ---- nodes ----------------------------------------------------------------------------------------
+
+
+class Node:
+    def __init__(self, root: Path, name: str) -> None:
+        self.root = root
+        self.name = name
+        self.port = free_port()
+        self.web_port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.vmhwm_kib: int | None = None
+
+    @property
+    def web(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def peer(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def cli(self, *args: str) -> str:
+        res = subprocess.run([*DLBS, *args], env=clean_env(self.root, self.web), capture_output=True, timeout=120)
+        if res.returncode != 0:
+            raise RuntimeError(f"dlbs {args[0]} failed: {res.stderr.decode()}")
+        return res.stdout.decode()
+
+    def spawn(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        out = (self.root / "stdout.log").open("ab")
+        self.proc = subprocess.Popen(
+            [*DLBS, "node", "--data-dir", str(self.root), "--host", "127.0.0.1", "--port", str(self.port),
+             "--web-port", str(self.web_port)],
+            env=clean_env(self.root, self.web), stdout=out, stderr=subprocess.STDOUT,
+        )
+        out.close()
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                tail = (self.root / "stdout.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"node {self.name} exited:\n{tail}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.web}/health", timeout=2, trust_env=False).status_code == 200:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"node {self.name} did not start")
+
+    def start(self) -> None:
+        self.spawn()
+        self.wait_healthy()
+
+    def stats(self) -> dict[str, object]:
+        return dict(httpx.get(f"{self.web}/api/stats", timeout=30, trust_env=False).json())
+
+    def sample_rss(self) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    self.vmhwm_kib = int(line.split()[1])
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the node process has used so far."""
+        if self.proc is None:
+            return 0.0
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.sample_rss()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def upload(node: Node, data: Path, workers: int = 4) -> None:
+    files = sorted(p for p in data.rglob("*") if p.is_file())
+
+    def put(client: httpx.Client, p: Path) -> None:
+        rel = p.relative_to(data).as_posix()
+        with p.open("rb") as f:
+            r = client.put(f"{node.web}/api/v1/files/{rel}", content=f, timeout=600)
+        if r.status_code != 200:
+            raise RuntimeError(f"upload of {rel}: {r.status_code} {r.text[:200]}")
+
+    clients = [httpx.Client(trust_env=False) for _ in range(workers)]
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda ip: put(clients[ip[0] % workers], ip[1]), enumerate(files)))
+    finally:
+        for c in clients:
+            c.close()
+
+
+# ---- profiling --------------------------------------------------------------------------------------
+
+
+def start_profiler(py_spy: str, pid: int, out: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "97", "--threads",
+         "--output", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def summarize_profile(path: Path, top: int = 15) -> str:
+    """Self time and inclusive time per function from py-spy's collapsed stacks (idle stacks dropped)."""
+    if not path.exists():
+        return f"(no profile at {path})"
+    self_t: collections.Counter[str] = collections.Counter()
+    incl: collections.Counter[str] = collections.Counter()
+    total = 0
+    idle_markers = ("_worker (concurrent/futures/thread.py", "wait (threading.py", "select (selectors.py",
+                    "run_forever", "Condition.wait")
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        frames = stack.split(";")
+        leaf = frames[-1]
+        if any(m in leaf for m in idle_markers):
+            continue
+        count = int(n)
+        total += count
+        self_t[leaf] += count
+        for f in set(frames[1:]):
+            incl[f] += count
+    if not total:
+        return "(no busy samples)"
+    out = [f"  busy samples: {total}", "  self time:"]
+    out += [f"    {100 * c / total:5.1f}%  {f}" for f, c in self_t.most_common(top)]
+    out.append("  inclusive (dlbs and libraries):")
+    shown = 0
+    for f, c in incl.most_common():
+        if "thread.py" in f or "threading.py" in f or "<module>" in f:
+            continue
+        out.append(f"    {100 * c / total:5.1f}%  {f}")
+        shown += 1
+        if shown >= top:
+            break
+    return "\n".join(out)
+
+
+# ---- main -------------------------------------------------------------------------------------------
+
+
+def dir_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def run_rsync(src: Path, dst: Path) -> tuple[float, float]:
+    """Seconds for `rsync -a src/ dst/`, and for that plus `sync -f` (rsync does not fsync; dlbs does)."""
+    if shutil.which("rsync") is None:
+        print("rsync is missing: installing it with apt-get", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "rsync"], check=True)
+    started = time.monotonic()
+    subprocess.run(["rsync", "-a", f"{src}/", f"{dst}/"], check=True)
+    copied = time.monotonic() - started
+    subprocess.run(["sync", "-f", str(dst)], check=True)
+    return copied, time.monotonic() - started
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default="1G", help="dataset size (default 1G)")
+    ap.add_argument("--small-count", type=int, default=2000, help="number of small files (default 2000)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=None, help="where to put the temp dirs (default: $TMPDIR)")
+    ap.add_argument("--keep", action="store_true", help="keep the work dir")
+    ap.add_argument("--py-spy", default=None, help="path to py-spy: profile both nodes during replication")
+    ap.add_argument("--timeout", type=float, default=3600)
+    args = ap.parse_args()
+
+    total = parse_size(args.size)
+    work = Path(tempfile.mkdtemp(prefix="dlbs-bench-", dir=args.workdir))
+    a = Node(work / "a", "a")
+    b = Node(work / "b", "b")
+    results: dict[str, object] = {"size_bytes": total}
+    try:
+        data = work / "data"
+        t = time.monotonic()
+        count, nbytes = generate(data, total, args.small_count, args.seed)
+        print(f"dataset: {count} files, {nbytes / MiB:.0f} MiB in {time.monotonic() - t:.1f}s ({data})")
+        results.update(files=count, bytes=nbytes)
+
+        a.root.mkdir(parents=True)
+        (a.root / "config.json").write_text(json.dumps({"node_name": "a"}))
+        a.start()
+        token = a.cli("invite", "--data-dir", str(a.root)).strip()
+        b.cli("join", token, "--peer", a.peer, "--data-dir", str(b.root), "--port", str(b.port), "--name", "b")
+
+        t = time.monotonic()
+        upload(a, data)
+        sa = a.stats()
+        print(f"uploaded to A in {time.monotonic() - t:.1f}s: {sa['total_versions']} versions, {sa['chunks']} "
+              f"chunks, {int(sa['stored_bytes']) / MiB:.0f} MiB stored")  # type: ignore[call-overload]
+
+        # ---- the measured part: B starts and catches up ----
+        a_cpu = a.cpu_seconds()
+        started = time.monotonic()
+        b.spawn()
+        b.wait_healthy()
+        healthy = time.monotonic() - started
+        profilers: list[tuple[subprocess.Popen[bytes], Path]] = []
+        if args.py_spy:
+            for n in (a, b):
+                assert n.proc is not None
+                out = work / f"profile-{n.name}.txt"
+                profilers.append((start_profiler(args.py_spy, n.proc.pid, out), out))
+        want = (sa["total_versions"], sa["chunks"])
+        while True:
+            sb = b.stats()
+            if (sb["total_versions"], sb["chunks"]) == want:
+                break
+            if time.monotonic() - started > args.timeout:
+                raise RuntimeError(f"B did not catch up in {args.timeout}s: {sb}")
+            a.sample_rss()
+            b.sample_rss()
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        cpu = {"a": a.cpu_seconds() - a_cpu, "b": b.cpu_seconds()}
+        for prof, _ in profilers:
+            prof.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                prof.wait(timeout=30)
+        dlbs_rate = nbytes / MiB / elapsed
+        print(f"dlbs: B caught up in {elapsed:.1f}s (process start to healthy {healthy:.1f}s): "
+              f"{dlbs_rate:.1f} MiB/s of file data ({int(sb['stored_bytes']) / MiB:.0f} MiB sealed chunks moved)")  # type: ignore[call-overload]
+        print(f"CPU during the catch-up: A {cpu['a']:.1f}s, B {cpu['b']:.1f}s over {elapsed:.1f}s wall "
+              f"({(cpu['a'] + cpu['b']) / elapsed:.2f} cores of {os.cpu_count()})")
+        results.update(dlbs_seconds=round(elapsed, 2), dlbs_mib_s=round(dlbs_rate, 1),
+                       b_startup_seconds=round(healthy, 2), cpu_a_s=round(cpu["a"], 2), cpu_b_s=round(cpu["b"], 2))
+
+        a.stop()
+        b.stop()
+        for n in (a, b):
+            rss = f"{n.vmhwm_kib / 1024:.0f} MiB" if n.vmhwm_kib else "?"
+            print(f"peak RSS (VmHWM) of node {n.name}: {rss}")
+            results[f"vmhwm_{n.name}_mib"] = round(n.vmhwm_kib / 1024, 1) if n.vmhwm_kib else None
+
+        # ---- rsync baseline ----
+        dst = work / "rsync-dst"
+        dst.mkdir()
+        rs, rs_durable = run_rsync(data, dst)
+        assert dir_bytes(dst) == nbytes
+        rsync_rate = nbytes / MiB / rs
+        durable_rate = nbytes / MiB / rs_durable
+        ratio = dlbs_rate / rsync_rate
+        print(f"rsync -a: {rs:.1f}s, {rsync_rate:.1f} MiB/s; with a final sync -f: {rs_durable:.1f}s, "
+              f"{durable_rate:.1f} MiB/s")
+        print(f"ratio dlbs/rsync: {ratio:.2f} (target >= 0.5): {'OK' if ratio >= 0.5 else 'BELOW TARGET'}; "
+              f"against rsync + sync (both durable): {dlbs_rate / durable_rate:.2f}")
+        results.update(rsync_seconds=round(rs, 2), rsync_mib_s=round(rsync_rate, 1), ratio=round(ratio, 3),
+                       rsync_sync_seconds=round(rs_durable, 2), ratio_vs_rsync_sync=round(dlbs_rate / durable_rate, 3))
+        for _, out in profilers:
+            print(f"\nprofile of {out.name} ({out}):\n{summarize_profile(out)}")
+        print(json.dumps(results))
+        return 0
+    finally:
+        a.stop()
+        b.stop()
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
