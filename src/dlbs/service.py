@@ -111,6 +111,13 @@ class NodeService:
             return None
         return blob
 
+    def read_stored(self, chunk_id: bytes) -> bytes | None:
+        """A chunk exactly as stored, unverified (the receiving peer verifies); None if not here."""
+        try:
+            return self.repo.store.get(chunk_id)
+        except DlbsError:
+            return None
+
     def add_member(self, node_id: str, name: str, address: str) -> None:
         """A device joined through us: remember it and dial it like a config.json node."""
         if node_id == self.node_id:

@@ -418,8 +418,9 @@ def malicious_peer(data_dir: Path, port: int, monkeypatch: pytest.MonkeyPatch) -
     ids = sorted(svc.repo.catalog.chunk_ids())
     assert len(ids) >= 2
     swap = {cid: ids[(i + 1) % len(ids)] for i, cid in enumerate(ids)}
-    honest = svc.read_sealed
-    monkeypatch.setattr(svc, "read_sealed", lambda cid: honest(swap.get(cid, cid)))
+    for reader in ("read_sealed", "read_stored"):  # the single-chunk and the batch path
+        honest = getattr(svc, reader)
+        monkeypatch.setattr(svc, reader, lambda cid, honest=honest: honest(swap.get(cid, cid)))
 
     async def no_pull(node_id: str) -> None:  # its scheduler is not running: "pull from me" is a no-op
         return None

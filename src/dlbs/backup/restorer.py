@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from dlbs.errors import IntegrityError, InvalidInput, NotFound
 from dlbs.store.repository import Repository
 
 log = logging.getLogger(__name__)
+RESTORE_WORKERS = 4
 
 
 @dataclass
@@ -91,7 +94,7 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
         now = time.monotonic()
         if progress and (force or now - last[0] > 0.2):
             last[0] = now
-            progress(prog)
+            progress(prog)  # progress callbacks may come from any restore worker
 
     def safe_parent(dest: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -105,21 +108,25 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
                 raise InvalidInput("unsafe path", f"{d} is a symlink; refusing to restore through it")
             d.mkdir(parents=True, exist_ok=True)
             safe_parent(d)
-    for e, rel in chosen:
-        if e.type != FILE:
-            continue
+    lock = threading.Lock()
+
+    def restore_file(e: TreeEntry, rel: str) -> None:
         dest = target / rel
         safe_parent(dest)
         tmp = dest.with_name(f".{dest.name}.dlbs-restore")
         sha = hashlib.sha256()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except (IsADirectoryError, NotADirectoryError, OSError) as exc:
+            raise InvalidInput("cannot restore here", f"{dest}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as out:
                 for ref in e.chunks:
                     data = repo.read_chunk(ref)
                     sha.update(data)
                     out.write(data)
-                    prog.bytes_done += len(data)
+                    with lock:
+                        prog.bytes_done += len(data)
                     tick()
             if sha.hexdigest() != e.sha256:
                 raise IntegrityError("restored file does not match", f"/{e.path}: sha256 {sha.hexdigest()[:16]}…")
@@ -131,8 +138,20 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        prog.files_done += 1
+        with lock:
+            prog.files_done += 1
         tick()
+
+    # Several files at once: creating and writing files, not decryption, dominates a restore.
+    with ThreadPoolExecutor(max_workers=RESTORE_WORKERS, thread_name_prefix="dlbs-restore") as pool:
+        futures = [pool.submit(restore_file, e, rel) for e, rel in chosen if e.type == FILE]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
     for e, rel in chosen:
         if e.type == SYMLINK:
             dest = target / rel

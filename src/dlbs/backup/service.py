@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 TICK = 30.0
 
 
+def printable(path: str) -> str:
+    """A name for display and JSON: bytes that were not UTF-8 on disk become U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class BackupService:
     def __init__(self, repo: Repository, replicator: Replicator, jobs: JobRunner, config: Callable[[], Config]) -> None:
         self.repo = repo
@@ -63,14 +68,14 @@ class BackupService:
         pre = prefix.strip("/")
         rows = [e for e in self.repo.read_tree(v) if under(e.path, pre)]
         return {"snapshot": SnapshotInfo.from_version(v).to_json(), "prefix": pre,
-                "entries": [{"path": "/" + e.path, "type": e.type, "mode": e.mode, "mtime_ns": e.mtime_ns,
+                "entries": [{"path": "/" + printable(e.path), "type": e.type, "mode": e.mode, "mtime_ns": e.mtime_ns,
                              "size": e.size, "sha256": e.sha256, "target": e.target} for e in rows]}
 
     def diff(self, a: str, b: str) -> dict[str, Any]:
         va, vb = snapshots.resolve(self.repo, a), snapshots.resolve(self.repo, b)
         d = diff_trees(self.repo.read_tree(va), self.repo.read_tree(vb))
-        return {"from": va.path, "to": vb.path, "added": ["/" + p for p in d.added],
-                "removed": ["/" + p for p in d.removed], "changed": ["/" + p for p in d.changed]}
+        return {"from": va.path, "to": vb.path, "added": ["/" + printable(p) for p in d.added],
+                "removed": ["/" + printable(p) for p in d.removed], "changed": ["/" + printable(p) for p in d.changed]}
 
     def start_restore(self, snap_id: str | None, at: float | None, path: str | None, target: str,
                       overwrite: bool) -> Job:

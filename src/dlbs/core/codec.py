@@ -54,13 +54,16 @@ SAMPLE = 64 * 1024
 
 
 def _worth_compressing(data: bytes | memoryview) -> bool:
-    """Cheap guess: compress a 64 KiB sample first; already-compressed data (photos, video,
-    archives) is stored as is without paying for a full zstd pass."""
-    if len(data) <= 2 * SAMPLE:
+    """Cheap guess: compress 64 KiB samples from the start, middle and end first; if none of them
+    shrinks, the chunk (a photo, video, archive) is stored as is without a full zstd pass.
+    One sample alone missed compressible regions of mixed chunks (8% larger repository)."""
+    if len(data) <= 4 * SAMPLE:
         return True
-    mid = len(data) // 2
-    sample = data[mid : mid + SAMPLE]
-    return len(_compressor().compress(sample)) < SAMPLE * 0.95
+    c = _compressor()
+    for start in (0, len(data) // 2, len(data) - SAMPLE):
+        if len(c.compress(data[start : start + SAMPLE])) < SAMPLE * 0.95:
+            return True
+    return False
 
 
 class ChunkCodec:

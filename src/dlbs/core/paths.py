@@ -14,8 +14,11 @@ MAX_PATH_BYTES = 4096
 MAX_SEGMENT_BYTES = 1024
 
 
-def validate_path(path: object) -> str:
-    """Return `path` unchanged if it is a valid logical path, else raise InvalidInput."""
+def validate_path(path: object, allow_surrogates: bool = False) -> str:
+    """Return `path` unchanged if it is a valid logical path, else raise InvalidInput.
+
+    `allow_surrogates` admits names that were not valid UTF-8 on disk (Python's surrogateescape),
+    as snapshot trees must keep them to restore the original bytes."""
     if not isinstance(path, str):
         raise InvalidInput("invalid path", "a path must be a string")
     if path == "":
@@ -23,7 +26,7 @@ def validate_path(path: object) -> str:
     if "\x00" in path:
         raise InvalidInput("invalid path", "the path contains a NUL byte")
     try:
-        encoded = path.encode("utf-8")
+        encoded = path.encode("utf-8", "surrogateescape" if allow_surrogates else "strict")
     except UnicodeEncodeError as exc:
         raise InvalidInput("invalid path", "the path is not valid Unicode") from exc
     if len(encoded) > MAX_PATH_BYTES:
@@ -36,7 +39,7 @@ def validate_path(path: object) -> str:
             raise InvalidInput("invalid path", "the path has an empty segment (a leading, trailing or double '/')")
         if segment in (".", ".."):
             raise InvalidInput("invalid path", f"the path has a '{segment}' segment")
-        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+        if len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
             raise InvalidInput("invalid path", f"a path segment is longer than {MAX_SEGMENT_BYTES} bytes")
     return path
 

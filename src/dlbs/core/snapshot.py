@@ -53,7 +53,8 @@ class TreeEntry:
         if t not in (FILE, DIR, SYMLINK):
             raise ValueError(f"unknown entry type {t!r}")
         return cls(
-            path=validate_path(d["p"]), type=t, mode=int(d["m"]), mtime_ns=int(d["mt"]), size=int(d.get("s", 0)),
+            path=validate_path(d["p"], allow_surrogates=True), type=t, mode=int(d["m"]), mtime_ns=int(d["mt"]),
+            size=int(d.get("s", 0)),
             sha256=str(d.get("h", "")), chunks=tuple(ChunkRef(bytes.fromhex(h), int(n)) for h, n in d.get("c", [])),
             target=str(d.get("l", "")), inode=int(d.get("i", 0)),
         )
@@ -70,19 +71,21 @@ class TreeEntry:
 
 def encode_tree(entries: list[TreeEntry]) -> bytes:
     lines = [json.dumps({"format": TREE_FORMAT}, separators=(",", ":"))]
-    lines += [json.dumps(e.to_json(), separators=(",", ":"), ensure_ascii=False)
+    # ensure_ascii: names that are not valid UTF-8 on disk arrive as lone surrogates
+    # (surrogateescape); escaped, they round-trip and restore to the original bytes.
+    lines += [json.dumps(e.to_json(), separators=(",", ":"), ensure_ascii=True)
               for e in sorted(entries, key=lambda e: e.path)]
     return ("\n".join(lines) + "\n").encode()
 
 
 def decode_tree(data: bytes) -> list[TreeEntry]:
     try:
-        lines = data.decode().splitlines()
+        lines = data.decode().split("\n")  # not splitlines(): it also splits on U+2028 and friends
         header = json.loads(lines[0])
-        if header.get("format") != TREE_FORMAT:
-            raise ValueError(f"unknown tree format {header.get('format')}")
+        if not isinstance(header, dict) or header.get("format") != TREE_FORMAT:
+            raise ValueError("unknown tree format")
         return [TreeEntry.from_json(json.loads(line)) for line in lines[1:] if line]
-    except (ValueError, KeyError, IndexError, TypeError, InvalidInput) as exc:
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError, InvalidInput) as exc:
         raise IntegrityError("snapshot tree is corrupt", str(exc)) from exc
 
 

@@ -117,28 +117,41 @@ def encode_frames(items: Iterable[tuple[bytes, bytes | None]]) -> Iterator[bytes
 
 
 class FrameReader:
-    """Parses a stream of frames from byte pieces of any size, in bounded memory."""
+    """Parses a stream of frames from byte pieces of any size, in bounded memory.
+
+    Reads by offset into one buffer and compacts it only when the consumed part is the larger
+    half, so a frame costs one copy (into its blob), not one per piece.
+    """
 
     def __init__(self, pieces: Iterable[bytes]) -> None:
         self._pieces = iter(pieces)
         self._buf = bytearray()
+        self._pos = 0
 
     def _fill(self, n: int) -> bool:
-        while len(self._buf) < n:
+        while len(self._buf) - self._pos < n:
             try:
-                self._buf += next(self._pieces)
+                piece = next(self._pieces)
             except StopIteration:
                 return False
+            if self._pos and self._pos >= len(self._buf) // 2:
+                del self._buf[: self._pos]
+                self._pos = 0
+            self._buf += piece
         return True
+
+    def _take(self, n: int) -> bytes:
+        out = bytes(self._buf[self._pos : self._pos + n])
+        self._pos += n
+        return out
 
     def __iter__(self) -> Iterator[tuple[bytes, bytes | None]]:
         while True:
             if not self._fill(FRAME.size):
-                if self._buf:
+                if len(self._buf) > self._pos:
                     raise PeerError("truncated chunk stream", "the peer stopped in the middle of a frame header")
                 return
-            cid, length = FRAME.unpack(bytes(self._buf[: FRAME.size]))
-            del self._buf[: FRAME.size]
+            cid, length = FRAME.unpack(self._take(FRAME.size))
             if length == 0:
                 yield cid, None
                 continue
@@ -146,6 +159,4 @@ class FrameReader:
                 raise PeerError("bad chunk stream", f"the peer announced a {length}-byte chunk")
             if not self._fill(length):
                 raise PeerError("truncated chunk stream", "the peer stopped in the middle of a chunk")
-            blob = bytes(self._buf[:length])
-            del self._buf[:length]
-            yield cid, blob
+            yield cid, self._take(length)
