@@ -103,6 +103,9 @@ class BackupService:
     def forget(self, rules: dict[str, Any], dry_run: bool, prune: bool) -> dict[str, Any]:
         policy = KeepPolicy.from_dict(rules)
         decision = maintenance.forget(self.repo, policy, dry_run)
+        if decision.forget and not dry_run:
+            self.jobs.events.publish("backup", f"Forgot {len(decision.forget)} snapshot(s)", "warning",
+                                     forgotten=[s.id for s in decision.forget])
         out: dict[str, Any] = {
             "dry_run": dry_run,
             "keep": [dict(s.to_json(), reasons=list(decision.reasons.get(s.id, ()))) for s in decision.keep],

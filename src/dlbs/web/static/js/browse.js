@@ -85,7 +85,7 @@ function renderCrumbs() {
   const parts = [];
   if (multi) parts.push({ label: "All sources", path: "" });
   if (source) {
-    parts.push({ label: source, path: source, mono: true });
+    parts.push({ label: baseName(source), path: source, title: source, root: true });
     const rest = state.folder.slice(childPrefix(source).length);
     let at = source;
     for (const seg of rest ? rest.split("/") : []) {
@@ -93,10 +93,12 @@ function renderCrumbs() {
       parts.push({ label: seg, path: at });
     }
   }
-  const list = el("ol", { class: "crumbs" }, parts.map((p, i) => el("li", {},
-    i === parts.length - 1
-      ? el("span", { class: `crumb crumb-current${p.mono ? " crumb-mono" : ""}`, "aria-current": "location" }, p.label)
-      : el("button", { type: "button", class: `crumb crumb-button${p.mono ? " crumb-mono" : ""}`, onclick: () => navigate(p.path) }, p.label))));
+  const list = el("ol", { class: "crumbs" }, parts.map((p, i) => {
+    const content = [p.root ? icon("archive") : null, el("span", {}, p.label)];
+    return el("li", {}, i === parts.length - 1
+      ? el("span", { class: "crumb crumb-current", title: p.title, "aria-current": "location" }, ...content)
+      : el("button", { type: "button", class: "crumb crumb-button", title: p.title, onclick: () => navigate(p.path) }, ...content));
+  }));
   setChildren($("#browse-crumbs"), list);
   const whole = !state.folder || (!multi && state.folder === source);
   const restore = $("#browse-restore");
@@ -146,6 +148,7 @@ export function openSnapshot(snap) {
   state.folder = snap.paths && snap.paths.length === 1 ? snap.paths[0] : "";
   $("#snapshot-drawer-title").textContent = `Snapshot ${snap.short_id}`;
   $("#snapshot-drawer-info").textContent = `${formatDateTime(snap.time)} · ${snap.host} · ${plural(snap.files, "file")} · ${humanBytes(snap.size)}`;
+  $("#snapshot-drawer-paths").textContent = (snap.paths || []).join(", ");
   const drawer = $("#snapshot-drawer");
   if (!drawer.open) drawer.showModal();
   $("#snapshot-drawer-close").focus();

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { closeOnBackdrop } from "./dialog.js";
-import { $, showError } from "./dom.js";
+import { $, el, setChildren, showError } from "./dom.js";
 import { formatDateTime } from "./format.js";
 import { trackJob } from "./jobs.js";
 import { looksAbsolute } from "./snapshots.js";
@@ -35,7 +35,8 @@ function updateLands() {
   }
   const where = landsAt(target);
   out.hidden = false;
-  out.textContent = `Restored ${where.length > 1 ? "folders land in" : "files land in"} ${where.join(", ")}`;
+  setChildren(out, where.length > 1 ? "Restored folders land in " : "Restored files land in ",
+    where.flatMap((w, i) => [i ? ", " : "", el("code", {}, w)]));
 }
 
 export function openRestore(snap, path) {
