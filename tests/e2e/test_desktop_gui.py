@@ -26,14 +26,21 @@ pytestmark = pytest.mark.slow
 SCREEN = "1400x900"
 
 
-@pytest.fixture(scope="module")
-def xdisplay() -> Iterator[str]:
-    """A private Xvfb display for this module; `-displayfd` makes Xvfb pick a free number and report
-    it once it accepts connections. Skipped only when Xvfb is not installed.
+_SHARED_DISPLAY: list[str] = []  # the one display of this test run, once started
 
-    One display for every test here: Tk keeps its X connection after a window is destroyed, and
-    Xlib ends the process if that server goes away, so the server outlives every Tk root.
+
+@pytest.fixture(scope="session")
+def xdisplay() -> Iterator[str]:
+    """A private Xvfb display for the test session; `-displayfd` makes Xvfb pick a free number and
+    report it once it accepts connections. Skipped only when Xvfb is not installed.
+
+    One display for every desktop test (test_desktop_snapshots.py imports this fixture, and its copy
+    reuses the running server): Tk keeps its X connection after a window is destroyed, and Xlib ends
+    the process if that server goes away, so the server outlives every Tk root of the run.
     """
+    if _SHARED_DISPLAY:
+        yield _SHARED_DISPLAY[0]
+        return
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb) - cannot show the Tk app headless")
@@ -52,8 +59,10 @@ def xdisplay() -> Iterator[str]:
         if shutil.which("xdpyinfo"):
             wait_for(lambda: subprocess.run(["xdpyinfo"], capture_output=True, timeout=5).returncode == 0,
                      timeout=15, what=f"display {display} to accept connections")
+        _SHARED_DISPLAY.append(display)
         yield display
     finally:
+        _SHARED_DISPLAY.clear()
         if old is None:
             os.environ.pop("DISPLAY", None)
         else:
@@ -76,6 +85,8 @@ class Harness:
 
         self.to_upload: list[str] = []
         self.save_to: str = ""
+        self.folders: list[str] = []  # what the folder dialog answers, in order ("" = cancel)
+        self.folder_titles: list[str] = []
         self.questions: list[str] = []
         self.answer = True
         self.progress: list[float | None] = []
@@ -83,7 +94,7 @@ class Harness:
         self.app = App(self.root, url, poll_ms=500,
                        ask_open_files=lambda: list(self.to_upload),
                        ask_save_as=lambda _name: self.save_to,
-                       confirm=self._confirm)
+                       confirm=self._confirm, ask_directory=self._ask_directory)
         self.root.geometry(f"{SCREEN}+0+0")  # fill the screen for the screenshots
         show = self.app.window.show_progress
 
@@ -96,6 +107,10 @@ class Harness:
     def _confirm(self, title: str, message: str) -> bool:
         self.questions.append(f"{title}\n{message}")
         return self.answer
+
+    def _ask_directory(self, title: str) -> str:
+        self.folder_titles.append(title)
+        return self.folders.pop(0) if self.folders else ""
 
     def until(self, pred: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
         def pumped() -> Any:

@@ -23,6 +23,7 @@ from dlbs.errors import DlbsError, InvalidInput
 from dlbs.gui.dialogs import HistoryDialog, SettingsDialog
 from dlbs.gui.formatting import clock_time, error_text, human_size, unavailable_text
 from dlbs.gui.settings_form import form_values, parse_settings
+from dlbs.gui.snapshots import AskDirectory, Snapshots
 from dlbs.gui.theme import apply_theme
 from dlbs.gui.transfers import Transfers
 from dlbs.gui.viewmodel import (
@@ -53,11 +54,13 @@ Confirm = Callable[[str, str], bool]
 class App:
     """The desktop app's behaviour. Test seams: `ask_open_files()` returns local paths to upload,
     `ask_save_as(suggested_name)` a path to save to ("" = cancelled), `confirm(title, message)`
-    answers a yes/no question, `make_client()` builds the NodeClient each worker thread uses."""
+    answers a yes/no question, `ask_directory(title)` returns a folder ("" = cancelled) to back up
+    or restore into, `make_client()` builds the NodeClient each worker thread uses."""
 
     def __init__(self, root: tk.Tk, node_url: str | None = None, *, ask_open_files: AskOpenFiles | None = None,
                  ask_save_as: AskSaveAs | None = None, confirm: Confirm | None = None,
-                 make_client: Callable[[], Any] | None = None, poll_ms: int = 2000) -> None:
+                 ask_directory: AskDirectory | None = None, make_client: Callable[[], Any] | None = None,
+                 poll_ms: int = 2000) -> None:
         self.root = root
         self.node_url = (node_url or default_node_url()).rstrip("/")
         self.ask_open_files = ask_open_files or (lambda: filedialog.askopenfilenames(
@@ -66,6 +69,8 @@ class App:
             parent=root, title="Save as", initialfile=name))
         self.confirm = confirm or (lambda title, message: messagebox.askyesno(
             title, message, parent=root, icon="warning"))
+        self.ask_directory = ask_directory or (lambda title: filedialog.askdirectory(
+            parent=root, title=title, mustexist=False))
         self.poll_ms = poll_ms
         self.calls = CallRunner(make_client or (lambda: NodeClient(self.node_url, timeout=30.0)))
         self.fonts = apply_theme(root)
@@ -73,7 +78,10 @@ class App:
             "upload": self.upload, "save_as": self.save_as, "history": self.show_history,
             "delete": self.delete_selected, "refresh": self.refresh, "sync": self.sync_now,
             "settings": self.open_settings, "open_file": self.show_history,
+            "backup": lambda: self.snapshots.backup_folder(), "restore": lambda: self.snapshots.restore_selected(),
+            "select_snapshot": lambda sid: self.snapshots.browse(sid),
         })
+        self.snapshots = Snapshots(self)
         self.transfers = Transfers(self)
         self.online: bool | None = None
         self.syncing = False
@@ -101,7 +109,7 @@ class App:
         self.root.after(TICK_MS, self._tick)
 
     def refresh(self) -> None:
-        """Reload everything now: files, status, stats and new events."""
+        """Reload everything now: files, snapshots, status, stats and new events."""
         self.refresh_files()
         self._poll_once()
 
@@ -117,6 +125,7 @@ class App:
         self.calls.submit(lambda c: c.stats(), self._got_stats, lambda _e: None, key="stats")
         after = self._event_cursor or 0
         self.calls.submit(lambda c: c.events(after), self._got_events, lambda _e: None, key="events")
+        self.snapshots.refresh()
 
     def refresh_files(self) -> None:
         self.calls.submit(lambda c: c.list(), self._got_files, partial(self._failed, "Listing files"),
@@ -356,6 +365,7 @@ class App:
         self._closed = True
         self.calls.close()
         self.window.tree.release_images()
+        self.window.snapshots.release_images()
         with contextlib.suppress(tk.TclError):  # already gone
             self.root.destroy()
 

@@ -38,12 +38,15 @@ def _icon(master: tk.Misc, folder: bool) -> tk.PhotoImage:
 
 
 class FileTree(ttk.Frame):
-    """A Treeview of the node's files. `on_open(path)` fires on double-click or Enter on a file."""
+    """A Treeview of the node's files (or of one snapshot's). `on_open(path)` fires on double-click
+    or Enter on a file; `empty_text` is the note shown over an empty tree."""
 
-    def __init__(self, master: tk.Misc, fonts: Fonts, on_open: Callable[[str], None] | None = None) -> None:
+    def __init__(self, master: tk.Misc, fonts: Fonts, on_open: Callable[[str], None] | None = None,
+                 empty_text: str = "No files yet. Use Upload to back up your first files.") -> None:
         super().__init__(master, style="Card.TFrame")
         self.rows: list[TreeRow] = []
         self._on_open = on_open
+        self._empty_text = empty_text
         self._folder_icon, self._file_icon = _icon(self, True), _icon(self, False)
         self.tree = ttk.Treeview(self, columns=[c[0] for c in _COLUMNS], selectmode="extended")
         self.tree.heading("#0", text="NAME", anchor="w")
@@ -59,15 +62,16 @@ class FileTree(ttk.Frame):
         scroll.grid(row=0, column=1, sticky="ns")
         self.columnconfigure(0, weight=1)
         self.rowconfigure(0, weight=1)
-        self.empty = ttk.Label(self, text="No files yet. Use Upload to back up your first files.",
-                               style="CardMuted.TLabel")
+        self.empty = ttk.Label(self, text=empty_text, style="CardMuted.TLabel")
         self.tree.bind("<Double-1>", self._activate)
         self.tree.bind("<Return>", self._activate)
 
-    def show(self, rows: list[TreeRow]) -> None:
-        opened = {iid for iid in self._all_iids() if self.tree.item(iid, "open")}
-        first = not self.rows
-        selected = set(self.tree.selection())
+    def show(self, rows: list[TreeRow], fresh: bool = False) -> None:
+        """Replace the rows, keeping open folders and the selection; `fresh` (other content, e.g.
+        another snapshot) forgets both and opens the top-level folders, as on the first show."""
+        opened = set() if fresh else {iid for iid in self._all_iids() if self.tree.item(iid, "open")}
+        first = fresh or not self.rows
+        selected = set() if fresh else set(self.tree.selection())
         self.tree.delete(*self.tree.get_children(""))
         for row in rows:
             tags = ["folder"] if row.is_dir else []
@@ -84,7 +88,7 @@ class FileTree(ttk.Frame):
         if rows:
             self.empty.place_forget()
         else:
-            self.placeholder("No files yet. Use Upload to back up your first files.")
+            self.placeholder(self._empty_text)
 
     def placeholder(self, text: str) -> None:
         """A centred note over the (empty) tree: no files yet, or the node cannot be reached."""
@@ -122,6 +126,13 @@ class FileTree(ttk.Frame):
         """The one selected file, or None when the selection is empty, a folder or several files."""
         sel = self.tree.selection()
         return sel[0][2:] if len(sel) == 1 and sel[0].startswith("f:") else None
+
+    def selected_row(self) -> TreeRow | None:
+        """The one selected row (file or folder), or None when none or several are selected."""
+        sel = self.tree.selection()
+        if len(sel) != 1:
+            return None
+        return next((r for r in self.rows if r.iid == sel[0]), None)
 
     def _activate(self, _event: object = None) -> None:
         path = self.single_file()

@@ -144,6 +144,16 @@ def apply_theme(root: tk.Tk) -> Fonts:
         s.map(f"{orient}.TScrollbar", background=[("active", p.border)])
     s.configure("Horizontal.TProgressbar", background=p.accent, troughcolor=p.raised, bordercolor=p.surface,
                 lightcolor=p.accent, darkcolor=p.accent, thickness=6)
+    # tabs: flat labels on the window background; the open one a surface-coloured tab in accent text
+    s.configure("TNotebook", background=p.bg, borderwidth=0, bordercolor=p.bg, lightcolor=p.bg, darkcolor=p.bg,
+                tabmargins=(0, 0, 0, 0))
+    s.configure("TNotebook.Tab", background=p.bg, foreground=p.muted, bordercolor=p.bg, lightcolor=p.bg,
+                darkcolor=p.bg, padding=(18, 7), font=fonts.bold, focuscolor=p.surface)
+    s.map("TNotebook.Tab", background=[("selected", p.surface), ("active", p.raised)],
+          foreground=[("selected", p.accent), ("active", p.text)],
+          lightcolor=[("selected", p.surface)], darkcolor=[("selected", p.surface)],
+          bordercolor=[("selected", p.surface)], padding=[("selected", (18, 7))],
+          expand=[("selected", (0, 0, 0, 0))])
     s.configure("TPanedwindow", background=p.bg)
     s.configure("Sash", sashthickness=8, background=p.bg, bordercolor=p.bg, lightcolor=p.bg, darkcolor=p.bg,
                 gripcount=0)

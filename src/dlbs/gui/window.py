@@ -1,4 +1,5 @@
-"""The main window's layout: header, statistics strip, toolbar, file tree, nodes, log, status bar.
+"""The main window's layout: header, statistics strip, toolbar, the Files and Snapshots tabs, nodes,
+log, status bar.
 
 Only widgets and their placement; what the buttons do is handed in by the App (`actions`), so the
 look can change without touching the behaviour. Owned by the Tk thread.
@@ -13,6 +14,8 @@ from tkinter import ttk
 from dlbs.gui.activitylog import ActivityLog
 from dlbs.gui.filetree import FileTree
 from dlbs.gui.nodepanel import NodePanel
+from dlbs.gui.snapshotpanel import SnapshotPanel
+from dlbs.gui.snapshots_model import restore_button_text
 from dlbs.gui.statsbar import StatsBar
 from dlbs.gui.theme import LEVEL_COLOURS, PALETTE, Fonts
 
@@ -21,7 +24,8 @@ Action = Callable[[], None]
 
 class MainWindow:
     """Builds the widgets into `root`. `actions` maps button names to the App's action methods:
-    upload, save_as, history, delete, refresh, sync, settings, open_file (takes a path)."""
+    upload, save_as, history, delete, refresh, sync, settings, open_file (takes a path), backup,
+    restore, select_snapshot (takes a snapshot id). The toolbar shows the buttons of the open tab."""
 
     def __init__(self, root: tk.Tk, fonts: Fonts, node_url: str, actions: Mapping[str, Callable[..., None]]) -> None:
         self.root = root
@@ -57,23 +61,35 @@ class MainWindow:
         self.stats = StatsBar(body)
         self.stats.grid(row=0, column=0, sticky="ew")
 
-        # toolbar
+        # toolbar: the open tab's buttons on the left, the shared progress bar on the right
         bar = ttk.Frame(body, padding=(0, 16, 0, 10))
         bar.grid(row=1, column=0, sticky="ew")
-        bar.columnconfigure(5, weight=1)
-        self.upload_button = ttk.Button(bar, text="＋  Upload…", style="Accent.TButton", command=actions["upload"])
+        bar.columnconfigure(1, weight=1)
+        self.files_bar = ttk.Frame(bar)
+        self.files_bar.grid(row=0, column=0, sticky="w")
+        self.upload_button = ttk.Button(self.files_bar, text="＋  Upload…", style="Accent.TButton",
+                                        command=actions["upload"])
         self.upload_button.grid(row=0, column=0)
-        self.save_button = ttk.Button(bar, text="Save as…", command=actions["save_as"])
+        self.save_button = ttk.Button(self.files_bar, text="Save as…", command=actions["save_as"])
         self.save_button.grid(row=0, column=1, padx=(8, 0))
-        self.history_button = ttk.Button(bar, text="History", command=actions["history"])
+        self.history_button = ttk.Button(self.files_bar, text="History", command=actions["history"])
         self.history_button.grid(row=0, column=2, padx=(8, 0))
-        self.delete_button = ttk.Button(bar, text="Delete", style="Danger.TButton", command=actions["delete"])
+        self.delete_button = ttk.Button(self.files_bar, text="Delete", style="Danger.TButton",
+                                        command=actions["delete"])
         self.delete_button.grid(row=0, column=3, padx=(8, 0))
-        ttk.Button(bar, text="Refresh", command=actions["refresh"]).grid(row=0, column=4, padx=(8, 0))
+        ttk.Button(self.files_bar, text="Refresh", command=actions["refresh"]).grid(row=0, column=4, padx=(8, 0))
+        self.snapshots_bar = ttk.Frame(bar)
+        self.backup_button = ttk.Button(self.snapshots_bar, text="＋  Back up a folder…", style="Accent.TButton",
+                                        command=actions["backup"])
+        self.backup_button.grid(row=0, column=0)
+        self.restore_button = ttk.Button(self.snapshots_bar, text="Restore…", width=24, command=actions["restore"])
+        self.restore_button.grid(row=0, column=1, padx=(8, 0))
+        self.restore_button.state(["disabled"])  # until a snapshot is selected
+        ttk.Button(self.snapshots_bar, text="Refresh", command=actions["refresh"]).grid(row=0, column=2, padx=(8, 0))
         self.progress_label = ttk.Label(bar, text="", style="Muted.TLabel")
-        self.progress_label.grid(row=0, column=6, padx=(0, 10), sticky="e")
+        self.progress_label.grid(row=0, column=2, padx=(0, 10), sticky="e")
         self.progress = ttk.Progressbar(bar, orient="horizontal", length=220, mode="determinate", maximum=100)
-        self.progress.grid(row=0, column=7, sticky="e")
+        self.progress.grid(row=0, column=3, sticky="e")
         self.progress.grid_remove()
 
         # files | nodes, above the activity log
@@ -81,11 +97,20 @@ class MainWindow:
         vpane.grid(row=2, column=0, sticky="nsew")
         hpane = ttk.PanedWindow(vpane, orient="horizontal")
         files_col = ttk.Frame(hpane)
-        self._section(files_col, "FILES")
-        self.tree = FileTree(files_col, fonts, on_open=actions["open_file"])
+        self.tabs = ttk.Notebook(files_col)
+        self.tabs.pack(fill="both", expand=True)
+        self.files_tab = ttk.Frame(self.tabs, padding=(0, 8, 0, 0))
+        self.tree = FileTree(self.files_tab, fonts, on_open=actions["open_file"])
         self.tree.pack(fill="both", expand=True)
+        self.snapshots_tab = ttk.Frame(self.tabs, padding=(0, 8, 0, 0))
+        self.snapshots = SnapshotPanel(self.snapshots_tab, fonts, on_select=actions["select_snapshot"],
+                                       on_change=self._snapshot_selection_changed)
+        self.snapshots.pack(fill="both", expand=True)
+        self.tabs.add(self.files_tab, text="Files")
+        self.tabs.add(self.snapshots_tab, text="Snapshots")
+        self.tabs.bind("<<NotebookTabChanged>>", self._tab_changed)
         nodes_col = ttk.Frame(hpane)
-        self._section(nodes_col, "NODES")
+        self._section(nodes_col, "NODES", top=10, bottom=15)  # its card level with the tabs' content
         self.nodes = NodePanel(nodes_col, fonts)
         self.nodes.pack(fill="both", expand=True)
         hpane.add(files_col, weight=3)
@@ -109,8 +134,8 @@ class MainWindow:
         self.clock.grid(row=0, column=1, sticky="e")
 
     @staticmethod
-    def _section(parent: ttk.Frame, title: str, top: int = 0) -> None:
-        ttk.Label(parent, text=title, style="Section.TLabel").pack(anchor="w", pady=(top, 6))
+    def _section(parent: ttk.Frame, title: str, top: int = 0, bottom: int = 6) -> None:
+        ttk.Label(parent, text=title, style="Section.TLabel").pack(anchor="w", pady=(top, bottom))
 
     def _place_sashes(self) -> None:
         """Once the panes have a size: the nodes column ~320 px wide, the log ~210 px tall."""
@@ -132,6 +157,29 @@ class MainWindow:
         self.vpane.bind("<Configure>", place_v, add="+")
         place_h()
         place_v()
+
+    def show_tab(self, name: str) -> None:
+        """Open the "files" or the "snapshots" tab (the toolbar follows)."""
+        self.tabs.select(self.snapshots_tab if name == "snapshots" else self.files_tab)
+        self._tab_changed()
+
+    def current_tab(self) -> str:
+        return "snapshots" if self.tabs.select() == str(self.snapshots_tab) else "files"
+
+    def _tab_changed(self, _event: object = None) -> None:
+        snapshots = self.current_tab() == "snapshots"
+        (self.files_bar if snapshots else self.snapshots_bar).grid_remove()
+        (self.snapshots_bar if snapshots else self.files_bar).grid(row=0, column=0, sticky="w")
+
+    def _snapshot_selection_changed(self) -> None:
+        panel = self.snapshots
+        sid = panel.selected_snapshot()
+        entry = panel.selected_entry() if sid is not None and sid == panel.contents_of else None
+        self.restore_button.configure(text=restore_button_text(sid is not None, entry.path if entry else None))
+        self.restore_button.state(["!disabled"] if sid is not None else ["disabled"])
+
+    def set_snapshot_count(self, count: int) -> None:
+        self.tabs.tab(self.snapshots_tab, text=f"Snapshots  {count}" if count else "Snapshots")
 
     def set_connection(self, state: str, text: str) -> None:
         style = {"online": "Online", "offline": "Offline"}.get(state, "Pending")
