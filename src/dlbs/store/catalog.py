@@ -369,10 +369,20 @@ class Catalog:
         return int(n), int(plain), int(stored)
 
     def referenced_bytes(self) -> int:
-        """Plaintext bytes that all live versions reference, before deduplication."""
-        row = self._reader().execute(
-            "SELECT COALESCE(SUM(size), 0) FROM versions WHERE deleted = 0 AND kind = 'file'").fetchone()
-        return int(row[0])
+        """Plaintext bytes that all live file versions and snapshots reference, before deduplication."""
+        conn = self._reader()
+        files = conn.execute("SELECT COALESCE(SUM(size), 0) FROM versions WHERE deleted = 0 AND kind = 'file'")
+        total = int(files.fetchone()[0])
+        forgotten: set[str] = set()
+        for (meta,) in conn.execute("SELECT meta FROM versions WHERE kind = 'forget'"):
+            try:
+                forgotten.update(str(i) for i in json.loads(meta).get("snapshots", []))
+            except (ValueError, AttributeError):
+                continue
+        for path, size in conn.execute("SELECT path, size FROM versions WHERE kind = 'snapshot'"):
+            if path not in forgotten:
+                total += int(size)
+        return total
 
     def version_count(self) -> int:
         return int(self._reader().execute("SELECT COUNT(*) FROM versions WHERE kind = 'file'").fetchone()[0])
