@@ -25,14 +25,12 @@ the hottest functions are printed.
 from __future__ import annotations
 
 import argparse
-import collections
 import contextlib
 import json
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,22 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
-MiB = 1 << 20
-DLBS = [sys.executable, "-m", "dlbs"]
-WORDS = [b"backup", b"chunk", b"node", b"replica", b"version", b"catalog", b"sync", b"peer", b"data", b"file"]
-
+from harness import DLBS, MiB, block, free_port, start_profiler, stop_profiler, summarize_profile
 
 # ---- dataset --------------------------------------------------------------------------------------
-
-
-def block(rng: random.Random, size: int) -> bytes:
-    """`size` bytes: ~70% fresh random bytes, ~30% low-entropy text (compresses ~4x with zstd)."""
-    rand = int(size * 0.7)
-    text = bytearray()
-    while len(text) < size - rand:
-        text += rng.choice(WORDS) + b" " + str(rng.randrange(10_000)).encode() + b"\n"
-    return os.urandom(rand) + bytes(text[: size - rand])
 
 
 def generate(root: Path, small: int, large_mib: int, seed: int) -> tuple[int, int]:
@@ -111,12 +96,6 @@ def tree_summary(root: Path) -> tuple[int, int]:
 
 
 # ---- the two tools --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class DlbsNode:
@@ -218,64 +197,6 @@ def disk_usage(files: list[Path]) -> tuple[int, int]:
 
 
 # ---- profiling ------------------------------------------------------------------------------------
-
-
-def start_profiler(py_spy: str, pid: int, out: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "97", "--threads",
-         "--output", str(out), "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-
-
-def stop_profiler(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def summarize_profile(path: Path, top: int = 15) -> str:
-    """Self time and inclusive time per function from py-spy's collapsed stacks (idle stacks dropped)."""
-    if not path.exists():
-        return f"(no profile at {path})"
-    self_t: collections.Counter[str] = collections.Counter()
-    incl: collections.Counter[str] = collections.Counter()
-    threads: collections.Counter[str] = collections.Counter()
-    total = 0
-    idle = ("_worker (concurrent/futures/thread.py", "wait (threading.py", "select (selectors.py", "run_forever",
-            "Condition.wait", "_wait_for_tstate_lock", "poll (selectors.py")
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
-        frames = stack.split(";")
-        if any(m in frames[-1] for m in idle):
-            continue
-        count = int(n)
-        total += count
-        threads[frames[0]] += count
-        self_t[frames[-1]] += count
-        for f in set(frames[1:]):
-            incl[f] += count
-    if not total:
-        return "(no busy samples)"
-    out = [f"  busy samples: {total}", "  per thread:"]
-    out += [f"    {100 * c / total:5.1f}%  {t}" for t, c in threads.most_common(8)]
-    out.append("  self time:")
-    out += [f"    {100 * c / total:5.1f}%  {f}" for f, c in self_t.most_common(top)]
-    out.append("  inclusive:")
-    shown = 0
-    for f, c in incl.most_common():
-        if "thread.py" in f or "threading.py" in f or "<module>" in f:
-            continue
-        out.append(f"    {100 * c / total:5.1f}%  {f}")
-        shown += 1
-        if shown >= top:
-            break
-    return "\n".join(out)
 
 
 # ---- main -----------------------------------------------------------------------------------------

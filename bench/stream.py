@@ -20,7 +20,6 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,24 +28,10 @@ import time
 from pathlib import Path
 
 import httpx
+from harness import MiB, free_port, parse_size
 
-MiB = 1 << 20
 BLOCK = 4 * MiB  # generator block: 3 MiB random, 1 MiB zeros
 PIECE = 1 * MiB  # network piece
-
-
-def parse_size(text: str) -> int:
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    t = text.strip().lower().removesuffix("ib").removesuffix("b")
-    if t and t[-1] in units:
-        return int(float(t[:-1]) * units[t[-1]])
-    return int(t)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def drop_cache(path: Path) -> None:
