@@ -9,7 +9,8 @@
    chunk A has (polling B's `/api/stats`): the replication throughput in MiB/s of file data.
 4. Copies the same dataset with `rsync -a` between two local temp directories (same disk) and
    prints its MiB/s and the ratio dlbs/rsync (target >= 0.5).
-5. Reports the peak RSS (VmHWM) of both node processes.
+5. Reports the peak RSS of both node processes while replication runs (sampled VmRSS), and their
+   VmHWM over their whole life (for A that includes the upload of the dataset).
 
 With `--py-spy PATH` both nodes are sampled during step 3 and the hottest functions are printed
 (collapsed stacks are kept in the work dir).
@@ -84,6 +85,7 @@ class Node:
         self.web_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.vmhwm_kib: int | None = None
+        self.rss_peak_kib = 0  # the largest VmRSS sampled while replication runs
 
     @property
     def web(self) -> str:
@@ -135,6 +137,8 @@ class Node:
             for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     self.vmhwm_kib = int(line.split()[1])
+                elif line.startswith("VmRSS:"):
+                    self.rss_peak_kib = max(self.rss_peak_kib, int(line.split()[1]))
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the node process has used so far."""
@@ -273,8 +277,11 @@ def main() -> int:
         b.stop()
         for n in (a, b):
             rss = f"{n.vmhwm_kib / 1024:.0f} MiB" if n.vmhwm_kib else "?"
-            print(f"peak RSS (VmHWM) of node {n.name}: {rss}")
+            during = f"{n.rss_peak_kib / 1024:.0f} MiB" if n.rss_peak_kib else "?"
+            print(f"node {n.name}: peak RSS sampled during replication {during}; VmHWM over its life {rss}"
+                  + (" (includes the upload phase)" if n is a else ""))
             results[f"vmhwm_{n.name}_mib"] = round(n.vmhwm_kib / 1024, 1) if n.vmhwm_kib else None
+            results[f"rss_replicating_{n.name}_mib"] = round(n.rss_peak_kib / 1024, 1)
 
         # ---- rsync baseline ----
         dst = work / "rsync-dst"

@@ -33,6 +33,7 @@ def node(
 
     root = data_dir or default_data_dir()
     root.mkdir(parents=True, exist_ok=True)
+    server.tune_malloc()
     server.setup_logging(str(DataDir(root).log), verbose)
     svc = NodeService.open(root, config)
     cfg = svc.config

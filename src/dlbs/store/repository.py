@@ -33,7 +33,8 @@ from dlbs.store.chunkstore import ChunkStore
 
 log = logging.getLogger(__name__)
 
-MAX_IN_FLIGHT = 6
+MAX_IN_FLIGHT = 4  # chunks one stream may have being encoded (two encoder threads: a little slack)
+MAX_IN_FLIGHT_TOTAL = 6  # ... and all streams together: memory stays bounded however many upload at once
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 ChunkFetcher = Callable[[bytes], bytes | None]
@@ -79,6 +80,7 @@ class Repository:
         self._fetcher: ChunkFetcher | None = None
         self._listeners: list[VersionListener] = []
         self._lock = threading.Lock()
+        self._inflight = threading.BoundedSemaphore(MAX_IN_FLIGHT_TOTAL)
         self._trees: dict[str, list[TreeEntry]] = {}
 
     def close(self) -> None:
@@ -130,7 +132,10 @@ class Repository:
                 size += len(data)
                 if cid not in in_this_blob and not self.catalog.has_chunk(cid):
                     in_this_blob.add(cid)
-                    pending.append(self._pool.submit(self._encode_and_store, cid, data))
+                    self._inflight.acquire()
+                    fut = self._pool.submit(self._encode_and_store, cid, data)
+                    fut.add_done_callback(lambda _f: self._inflight.release())
+                    pending.append(fut)
                     while len(pending) >= MAX_IN_FLIGHT:
                         new_chunks.append(pending.pop(0).result())
                 if progress is not None:
