@@ -44,9 +44,9 @@ class StoreSpy:
         self.calls = 0
         real = Repository.store_stream
 
-        def spy(repo: Repository, stream, progress=None):  # type: ignore[no-untyped-def]
+        def spy(repo: Repository, stream, progress=None, size_hint=None):  # type: ignore[no-untyped-def]
             self.calls += 1
-            return real(repo, stream, progress)
+            return real(repo, stream, progress, size_hint)
 
         monkeypatch.setattr(Repository, "store_stream", spy)
 
@@ -202,8 +202,8 @@ def test_a_failed_run_leaves_no_snapshot_and_the_next_completes(repo: Repository
     (src / "new.bin").write_bytes(os.urandom(2 * MiB))
     real = Repository.store_stream
 
-    def boom(self, stream, progress=None):  # type: ignore[no-untyped-def]
-        real(self, stream, progress)
+    def boom(self, stream, progress=None, size_hint=None):  # type: ignore[no-untyped-def]
+        real(self, stream, progress, size_hint)
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(Repository, "store_stream", boom)

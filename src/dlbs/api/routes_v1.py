@@ -55,10 +55,12 @@ async def put_file(request: Request, path: str) -> dict[str, Any]:
     mtime_ns = _int_header(request, "x-dlbs-mtime-ns")
     mode = _int_header(request, "x-dlbs-mode")
     expected = request.headers.get("x-dlbs-sha256")
+    length = _int_header(request, "content-length")
     v = await stream_to_worker(
         request.stream(),
         lambda r: node.repo.put_stream(
-            path, r, mtime_ns=mtime_ns, mode=mode if mode is not None else 0o644, expected_sha256=expected
+            path, r, mtime_ns=mtime_ns, mode=mode if mode is not None else 0o644, expected_sha256=expected,
+            size_hint=length,
         ),
     )
     history = await in_thread(node.repo.history, path)

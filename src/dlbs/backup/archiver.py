@@ -93,7 +93,7 @@ def backup(repo: Repository, sources: list[str], excludes: tuple[str, ...] = (),
             return None
         with os.fdopen(fd, "rb", buffering=0) as fh:
             try:
-                blob = repo.store_stream(fh, lambda n: _add_bytes(prog, n))
+                blob = repo.store_stream(fh, lambda n: _add_bytes(prog, n), size_hint=f.st.st_size)
             except OSError as exc:
                 report.errors.append(f"{f.abs_path}: read failed: {exc.strerror}")
                 return None

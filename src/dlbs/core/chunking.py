@@ -45,6 +45,11 @@ class Chunker:
         for chunk in self._cdc().cut_stream(stream):
             yield chunk.data
 
+    def cut_bytes_views(self, data: bytes | memoryview) -> Iterator[memoryview]:
+        """Cut a buffer already in memory; the views stay valid as long as `data` does."""
+        for chunk in self._cdc().cut_buf(data):
+            yield chunk.data
+
     def cut_bytes(self, data: bytes) -> Iterator[bytes]:
         for chunk in self._cdc().cut_buf(data):
             yield bytes(chunk.data)

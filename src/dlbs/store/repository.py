@@ -33,6 +33,7 @@ from dlbs.store.chunkstore import ChunkStore
 
 log = logging.getLogger(__name__)
 
+SMALL_STREAM = 4 * 1024 * 1024  # up to this size a stream is read whole and cut in memory
 MAX_IN_FLIGHT = 4  # chunks one stream may have being encoded (two encoder threads: a little slack)
 MAX_IN_FLIGHT_TOTAL = 6  # ... and all streams together: memory stays bounded however many upload at once
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -41,6 +42,35 @@ ChunkFetcher = Callable[[bytes], bytes | None]
 """Asked for a chunk this node lacks; returns a sealed blob from a peer, or None."""
 
 VersionListener = Callable[[Version], None]
+
+
+def _read_up_to(stream: Readable, limit: int) -> memoryview:
+    """Read until the stream ends or `limit` bytes are in (memory stays bounded by `limit`)."""
+    buf = bytearray(limit)
+    view = memoryview(buf)
+    n = 0
+    while n < limit:
+        got = stream.readinto(view[n:])
+        if not got:
+            break
+        n += got
+    return view[:n]
+
+
+class _Prefixed:
+    """A reader that yields `head` and then the rest of `stream`."""
+
+    def __init__(self, head: memoryview, stream: Readable) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readinto(self, b: memoryview) -> int:
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._stream.readinto(b)
 
 
 @dataclass(frozen=True)
@@ -111,12 +141,23 @@ class Repository:
         self.store.put(cid, blob)
         return cid, len(data), len(blob)
 
-    def store_stream(self, stream: Readable, progress: Callable[[int], None] | None = None) -> StoredBlob:
+    def store_stream(self, stream: Readable, progress: Callable[[int], None] | None = None,
+                     size_hint: int | None = None) -> StoredBlob:
         """Chunk `stream` and store every chunk not already held; nothing is recorded yet.
 
         When this returns, every new chunk is written; the caller makes them durable with
         `store.sync()` and records them (`new_chunks`) together with whatever references them.
+        A stream known to be small (`size_hint`) is read whole and cut in memory: the streaming
+        chunker allocates and zero-fills an ~8 MiB buffer per call, which dominated small files.
         """
+        if size_hint is not None and size_hint <= SMALL_STREAM:
+            head = _read_up_to(stream, SMALL_STREAM + 1)
+            if len(head) <= SMALL_STREAM:
+                return self._store_chunks(self.chunker.cut_bytes_views(head), progress)
+            stream = _Prefixed(head, stream)  # it grew beyond the hint: stream the rest, bounded
+        return self._store_chunks(self.chunker.cut_stream(stream), progress)
+
+    def _store_chunks(self, views: Iterator[memoryview], progress: Callable[[int], None] | None) -> StoredBlob:
         sha = hashlib.sha256()
         refs: list[ChunkRef] = []
         pending: list[Future[tuple[bytes, int, int]]] = []
@@ -124,7 +165,7 @@ class Repository:
         in_this_blob: set[bytes] = set()
         size = 0
         try:
-            for view in self.chunker.cut_stream(stream):
+            for view in views:
                 data = bytes(view)
                 sha.update(data)
                 cid = self.codec.chunk_id(data)
@@ -157,6 +198,7 @@ class Repository:
         mode: int = 0o644,
         expected_sha256: str | None = None,
         progress: Callable[[int], None] | None = None,
+        size_hint: int | None = None,
     ) -> Version:
         """Store the whole of `stream` as a new version of `path` and return it.
 
@@ -165,7 +207,7 @@ class Repository:
         """
         validate_path(path)
         started = time.monotonic()
-        blob = self.store_stream(stream, progress)
+        blob = self.store_stream(stream, progress, size_hint)
         if expected_sha256 is not None and expected_sha256.lower() != blob.sha256:
             raise InvalidInput("checksum mismatch", f"expected sha256 {expected_sha256}, received {blob.sha256}")
         self.store.sync()
