@@ -147,7 +147,8 @@ async def serve(node: NodeService, host: str, port: int, web_host: str, web_port
 def tune_malloc() -> None:
     """Keep the node's memory bounded under glibc: big buffers (the chunker's ~8 MiB per stream)
     are mmapped and given back when freed, instead of the dynamic threshold letting them pile up
-    in per-thread arenas. Measured: 1,500 small uploads left RSS at 148 MiB before, 84 MiB after."""
+    in per-thread arenas. Measured: 1,500 small uploads left RSS at 148 MiB before, 84 MiB after.
+    The threshold sits above chunk sizes (~1 MiB): mmapping every chunk buffer cost page faults."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -155,7 +156,7 @@ def tune_malloc() -> None:
 
         libc = ctypes.CDLL(None)
         m_mmap_threshold, m_arena_max = -3, -8
-        libc.mallopt(m_mmap_threshold, 1 << 20)
+        libc.mallopt(m_mmap_threshold, 6 << 20)
         libc.mallopt(m_arena_max, 4)
     except (OSError, AttributeError):  # not glibc: nothing to tune
         pass

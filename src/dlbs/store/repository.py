@@ -44,17 +44,20 @@ ChunkFetcher = Callable[[bytes], bytes | None]
 VersionListener = Callable[[Version], None]
 
 
-def _read_up_to(stream: Readable, limit: int) -> memoryview:
-    """Read until the stream ends or `limit` bytes are in (memory stays bounded by `limit`)."""
-    buf = bytearray(limit)
-    view = memoryview(buf)
+def _read_up_to(stream: Readable, expect: int, limit: int) -> memoryview:
+    """Read until the stream ends or `limit` bytes are in. The buffer starts at `expect` bytes
+    (allocating, and so zero-filling, the limit for every small file was the cost this avoids)
+    and doubles if the stream is longer than expected."""
+    buf = bytearray(min(max(expect, 1), limit))
     n = 0
     while n < limit:
-        got = stream.readinto(view[n:])
+        if n == len(buf):
+            buf.extend(bytes(min(len(buf), limit - len(buf))))
+        got = stream.readinto(memoryview(buf)[n:])
         if not got:
             break
         n += got
-    return view[:n]
+    return memoryview(buf)[:n]
 
 
 class _Prefixed:
@@ -151,7 +154,7 @@ class Repository:
         chunker allocates and zero-fills an ~8 MiB buffer per call, which dominated small files.
         """
         if size_hint is not None and size_hint <= SMALL_STREAM:
-            head = _read_up_to(stream, SMALL_STREAM + 1)
+            head = _read_up_to(stream, size_hint + 1, SMALL_STREAM + 1)
             if len(head) <= SMALL_STREAM:
                 return self._store_chunks(self.chunker.cut_bytes_views(head), progress)
             stream = _Prefixed(head, stream)  # it grew beyond the hint: stream the rest, bounded
