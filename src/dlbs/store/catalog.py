@@ -382,9 +382,9 @@ class Catalog:
                 forgotten.update(str(i) for i in json.loads(meta).get("snapshots", []))
             except (ValueError, AttributeError):
                 continue
-        for path, size in conn.execute("SELECT path, size FROM versions WHERE kind = 'snapshot'"):
-            if path not in forgotten:
-                total += int(size)
+        for path, size, chunks in conn.execute("SELECT path, size, chunks FROM versions WHERE kind = 'snapshot'"):
+            if path not in forgotten:  # the files, and the tree that lists them
+                total += int(size) + sum(r.length for r in unpack_chunk_refs(chunks))
         return total
 
     def version_count(self) -> int:
