@@ -169,8 +169,9 @@ class NodeClient:
     def sync(self) -> dict[str, Any]:
         return dict(self._json("POST", "/api/sync", timeout=httpx.Timeout(600.0, connect=5.0)))
 
-    def status(self) -> dict[str, Any]:
-        return dict(self._json("GET", "/api/v1/status"))
+    def status(self, refresh: bool = True) -> dict[str, Any]:
+        """This node and its peers; `refresh` contacts every peer now (else a few seconds' cache)."""
+        return dict(self._json("GET", "/api/v1/status", params={"refresh": "true" if refresh else "false"}))
 
     def events(self, after: int = 0) -> list[dict[str, Any]]:
         return list(self._json("GET", "/api/v1/events/recent", params={"after": after})["events"])

@@ -140,9 +140,12 @@ class NodeService:
             self.update_config({"nodes": nodes})
         self.events.publish("peer", f"Node {m.name or node_id} removed from the cluster", "warning")
 
-    def refresh_peers(self) -> None:
-        """Greet every peer now (in parallel), so status shows the present, with reasons."""
-        addresses = self.replicator.addresses()
+    def refresh_peers(self, max_age: float = 5.0) -> None:
+        """Greet every peer not contacted in the last `max_age` seconds (in parallel), so status
+        shows the present with reasons, while UIs polling status every few seconds do not turn
+        into a stream of handshakes (or wait on an offline peer's timeout every time)."""
+        now = time.monotonic()
+        addresses = [st.address for st in self.replicator.states() if now - st.last_attempt > max_age]
         if addresses:
             with ThreadPoolExecutor(max_workers=min(8, len(addresses))) as pool:
                 list(pool.map(self.replicator.hello, addresses))

@@ -7,7 +7,6 @@ on conditions, never on sleeps. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import subprocess
@@ -142,6 +141,9 @@ class Harness:
         self.app.close()
 
 
+_CLOSED_APPS: list[Harness] = []
+
+
 @pytest.fixture
 def harness_for(xdisplay: str, tmp_path: Path) -> Iterator[Callable[[str], Harness]]:
     made: list[Harness] = []
@@ -154,10 +156,11 @@ def harness_for(xdisplay: str, tmp_path: Path) -> Iterator[Callable[[str], Harne
     yield make
     for h in made:
         h.close()
+    # Never free a closed app: a Tcl interpreter (or a Tk variable) deleted by a garbage collection
+    # that happens to run on another thread (a later test's worker threads) aborts the whole test
+    # process. Kept here, they are freed at interpreter exit, on the main thread.
+    _CLOSED_APPS.extend(made)
     made.clear()
-    # Free the closed apps' Tcl interpreters here, on the thread that made them: left to a garbage
-    # collection that happens to run on another thread (the next app's call threads), Tcl aborts.
-    gc.collect()
 
 
 def test_desktop_app_uploads_lists_deletes_syncs(make_node: Callable[..., NodeProcess],

@@ -203,7 +203,7 @@ def test_chunks_are_durable_before_the_version_is_recorded(tmp_path: Path) -> No
 
 
 def test_a_corrupt_chunk_is_an_integrity_error_never_wrong_bytes(tmp_path: Path, repo: Repository) -> None:
-    data = os.urandom(5 * MiB)
+    data = os.urandom(9 * MiB)  # more than two 4 MiB max-size chunks: always at least 3 chunks
     v = repo.put_bytes("a.bin", data)
     assert len(v.chunks) >= 3
     victim = v.chunks[1].id

@@ -112,11 +112,11 @@ async def stats(request: Request) -> dict[str, Any]:
 
 
 @router.get("/status")
-async def status(request: Request, refresh: bool = True) -> dict[str, Any]:
-    """This node and its peers; with `refresh` (default) every peer is contacted now."""
+async def status(request: Request, refresh: bool = False) -> dict[str, Any]:
+    """This node and its peers. Peers not contacted in the last 5 s are contacted now; with
+    `refresh=true` (what `dlbs status` asks) every peer is."""
     node = node_of(request)
-    if refresh:
-        await in_thread(node.refresh_peers)
+    await in_thread(node.refresh_peers, 0.0 if refresh else 5.0)
     stats_ = stats_json(await in_thread(node.repo.stats))
     return {
         "node_id": node.node_id,

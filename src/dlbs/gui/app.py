@@ -121,7 +121,7 @@ class App:
         self.root.after(self.poll_ms, self._poll_loop)
 
     def _poll_once(self) -> None:
-        self.calls.submit(lambda c: c.status(), self._got_status, self._status_failed, key="status")
+        self.calls.submit(lambda c: c.status(refresh=False), self._got_status, self._status_failed, key="status")
         self.calls.submit(lambda c: c.stats(), self._got_stats, lambda _e: None, key="stats")
         after = self._event_cursor or 0
         self.calls.submit(lambda c: c.events(after), self._got_events, lambda _e: None, key="events")

@@ -61,6 +61,7 @@ class PeerState:
     behind: int | None = None
     bytes_stored: int | None = None
     is_self: bool = False
+    last_attempt: float = 0.0  # monotonic time of the last hello, answered or not
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -163,6 +164,7 @@ class Replicator:
     def hello(self, address: str) -> dict[str, object] | None:
         """Contact a peer; updates its state. Returns its hello, or None if it is unusable."""
         st = self._state(address)
+        st.last_attempt = time.monotonic()
         try:
             h = self.client(address).hello()
         except PeerUnreachable as exc:
