@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from harness import DLBS, MiB, block, free_port, start_profiler, stop_profiler, summarize_profile
+from harness import DLBS, MiB, block, free_port, start_profiler, stop_profiler, summarize_profile, write_blocks
 
 # ---- dataset --------------------------------------------------------------------------------------
 
@@ -61,12 +61,7 @@ def generate(root: Path, small: int, large_mib: int, seed: int) -> tuple[int, in
     i = 0
     while large < large_mib * MiB:
         size = rng.randint(20 * MiB, 120 * MiB)
-        with (large_dir / f"l{i:03d}.bin").open("wb") as f:
-            left = size
-            while left:
-                n = min(left, 4 * MiB)
-                f.write(block(rng, n))
-                left -= n
+        write_blocks(large_dir / f"l{i:03d}.bin", rng, size)
         large += size
         count += 1
         i += 1

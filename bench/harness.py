@@ -102,3 +102,13 @@ def summarize_profile(path: Path, top: int = 15) -> str:
         if shown >= top:
             break
     return "\n".join(out)
+
+
+def write_blocks(path: Path, rng: random.Random, size: int) -> None:
+    """A file of `size` bytes made of `block`s, written 4 MiB at a time (bounded memory)."""
+    with path.open("wb") as f:
+        left = size
+        while left:
+            n = min(left, 4 * MiB)
+            f.write(block(rng, n))
+            left -= n

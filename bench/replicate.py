@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from harness import DLBS, MiB, block, clean_env, free_port, parse_size, start_profiler, summarize_profile
+from harness import DLBS, MiB, block, clean_env, free_port, parse_size, start_profiler, summarize_profile, write_blocks
 
 # ---- dataset --------------------------------------------------------------------------------------
 
@@ -62,12 +62,7 @@ def generate(root: Path, total: int, small_count: int, seed: int) -> tuple[int, 
     i = 0
     while written < total:
         size = min(rng.randint(32 * MiB, 200 * MiB), total - written)
-        with (large_dir / f"l{i:03d}.bin").open("wb") as f:
-            left = size
-            while left:
-                n = min(left, 4 * MiB)
-                f.write(block(rng, n))
-                left -= n
+        write_blocks(large_dir / f"l{i:03d}.bin", rng, size)
         written += size
         count += 1
         i += 1
