@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlbs.core.model import ChunkRef, Version
-from dlbs.core.snapshot import DIR, FILE, SYMLINK, SnapshotInfo, TreeEntry, decode_tree, diff_trees, encode_tree, under
+from dlbs.core.paths import under_prefix as under
+from dlbs.core.snapshot import DIR, FILE, SYMLINK, SnapshotInfo, TreeEntry, decode_tree, diff_trees, encode_tree
 from dlbs.errors import IntegrityError
 
 # Characters str.splitlines() splits on (a tree must not split on them).

@@ -7,8 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from dlbs.api.deps import node_of
-from dlbs.api.routes_web import json_body
+from dlbs.api.deps import json_body, node_of
 from dlbs.api.streams import in_thread
 from dlbs.errors import InvalidInput
 

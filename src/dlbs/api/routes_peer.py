@@ -14,8 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from dlbs.api.deps import node_of
-from dlbs.api.routes_web import json_body
+from dlbs.api.deps import json_body, node_of
 from dlbs.api.streams import in_thread
 from dlbs.config import parse_node_address
 from dlbs.errors import InvalidInput, NotFound

@@ -12,9 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from dlbs.api.deps import node_of
+from dlbs.api.deps import json_body, node_of
 from dlbs.api.downloads import download_response
-from dlbs.api.routes_web import json_body
 from dlbs.api.schemas import entry_json, stats_json, version_json
 from dlbs.api.streams import in_thread, stream_to_worker
 from dlbs.core.paths import validate_path

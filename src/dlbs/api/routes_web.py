@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile  # what request.form() returns (FastAPI's is a subclass)
 
-from dlbs.api.deps import node_of
+from dlbs.api.deps import json_body, node_of
 from dlbs.api.downloads import download_response
 from dlbs.api.schemas import seed_web_file, stats_json
 from dlbs.api.streams import in_thread
@@ -97,16 +97,3 @@ async def set_nodes(request: Request) -> dict[str, Any]:
     cfg = await in_thread(node.update_config, {"nodes": [n.strip() for n in nodes if n.strip()]})
     return {"message": "Nodes updated", "nodes": cfg.nodes}
 
-
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object body; InvalidInput when it is missing, malformed or not an object."""
-    import json
-
-    raw = await request.body()
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("malformed JSON", str(exc)) from None
-    if not isinstance(body, dict):
-        raise InvalidInput("malformed JSON", "expected a JSON object")
-    return body

@@ -30,7 +30,6 @@ from dlbs.store.repository import Repository
 
 log = logging.getLogger(__name__)
 FILE_WORKERS = 3
-_LOCK = threading.Lock()
 
 
 @dataclass
@@ -84,6 +83,7 @@ def backup(repo: Repository, sources: list[str], excludes: tuple[str, ...] = (),
     new_chunks: list[tuple[bytes, int, int]] = []
     added_bytes = 0
     pending: list[tuple[Found, Future[TreeEntry | None]]] = []
+    lock = threading.Lock()  # guards new_chunks and the progress counters the file workers update
 
     def store_file(f: Found) -> TreeEntry | None:
         try:
@@ -93,14 +93,14 @@ def backup(repo: Repository, sources: list[str], excludes: tuple[str, ...] = (),
             return None
         with os.fdopen(fd, "rb", buffering=0) as fh:
             try:
-                blob = repo.store_stream(fh, lambda n: _add_bytes(prog, n), size_hint=f.st.st_size)
+                blob = repo.store_stream(fh, lambda n: _add_bytes(prog, n, lock), size_hint=f.st.st_size)
             except OSError as exc:
                 report.errors.append(f"{f.abs_path}: read failed: {exc.strerror}")
                 return None
             after = os.fstat(fh.fileno())
         if after.st_mtime_ns != f.st.st_mtime_ns or after.st_size != blob.size:
             report.warnings.append(f"{f.abs_path}: changed while it was read; this snapshot has what was read")
-        with _LOCK:
+        with lock:
             new_chunks.extend(blob.new_chunks)
         return TreeEntry(f.rel, FILE, f.st.st_mode & 0o7777, f.st.st_mtime_ns, blob.size, blob.sha256, blob.refs,
                          inode=f.st.st_ino)
@@ -173,8 +173,8 @@ def _collect(item: tuple[Found, Future[TreeEntry | None]], entries: list[TreeEnt
 
 
 
-def _add_bytes(prog: BackupProgress, n: int) -> None:
-    with _LOCK:
+def _add_bytes(prog: BackupProgress, n: int, lock: threading.Lock) -> None:
+    with lock:
         prog.bytes_done += n
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlbs.core.model import Version
-from dlbs.core.snapshot import DIR, FILE, SYMLINK, SnapshotInfo, TreeEntry, under
+from dlbs.core.paths import under_prefix as under
+from dlbs.core.snapshot import DIR, FILE, SYMLINK, SnapshotInfo, TreeEntry
 from dlbs.errors import IntegrityError, InvalidInput, NotFound
 from dlbs.store.repository import Repository
 

@@ -18,9 +18,10 @@ from typing import Any
 from dlbs.backup import archiver, maintenance, restorer, snapshots
 from dlbs.config import Config
 from dlbs.core import schedule
+from dlbs.core.paths import under_prefix as under
 from dlbs.core.placement import should_hold
 from dlbs.core.retention import KeepPolicy
-from dlbs.core.snapshot import SnapshotInfo, diff_trees, under
+from dlbs.core.snapshot import SnapshotInfo, diff_trees
 from dlbs.errors import DlbsError, InvalidInput
 from dlbs.jobs import Job, JobRunner
 from dlbs.store.repository import Repository

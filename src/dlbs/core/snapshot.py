@@ -156,6 +156,3 @@ def diff_trees(old: list[TreeEntry], new: list[TreeEntry]) -> TreeDiff:
         changed=tuple(sorted(p for p in set(a) & set(b) if not a[p].same_content(b[p]))),
     )
 
-
-def under(path: str, prefix: str) -> bool:
-    return prefix == "" or path == prefix or path.startswith(prefix + "/")
