@@ -129,12 +129,13 @@ class Replicator:
         out = list(self._config().nodes)
         for m in self.members.all():
             if m.removed:
-                out = [a for a in out if self._state(a).node_id != m.node_id]
+                out = [a for a in out if self.state(a).node_id != m.node_id]
             elif m.address and m.address not in out and m.node_id != self.node_id:
                 out.append(m.address)
-        return [a for a in out if not self._state(a).is_self]
+        return [a for a in out if not self.state(a).is_self]
 
-    def _state(self, address: str) -> PeerState:
+    def state(self, address: str) -> PeerState:
+        """The (live, mutable) state of one peer address; made on first use."""
         with self._lock:
             st = self._states.get(address)
             if st is None:
@@ -143,7 +144,7 @@ class Replicator:
 
     def states(self) -> list[PeerState]:
         addrs = self.addresses()
-        return [self._state(a) for a in addrs]
+        return [self.state(a) for a in addrs]
 
     def client(self, address: str) -> PeerClient:
         with self._lock:
@@ -163,7 +164,7 @@ class Replicator:
 
     def hello(self, address: str) -> dict[str, object] | None:
         """Contact a peer; updates its state. Returns its hello, or None if it is unusable."""
-        st = self._state(address)
+        st = self.state(address)
         st.last_attempt = time.monotonic()
         try:
             h = self.client(address).hello()
@@ -217,7 +218,7 @@ class Replicator:
 
     def pull(self, address: str) -> PullResult:
         """One pull round from the peer at `address`."""
-        st = self._state(address)
+        st = self.state(address)
         res = PullResult(address)
         started = time.monotonic()
         with st.lock:
@@ -304,7 +305,7 @@ class Replicator:
             try:
                 remaining = self._fetch_from(address, remaining, res)
             except PeerUnreachable as exc:
-                self._offline(self._state(address), exc.reason)
+                self._offline(self.state(address), exc.reason)
         res.missing_chunks += len(remaining)
         if remaining:
             log.warning("%d chunk(s) could not be fetched from any peer yet; will retry", len(remaining))

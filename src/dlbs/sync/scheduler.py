@@ -90,7 +90,7 @@ class SyncScheduler:
 
     async def _heartbeat(self) -> None:
         for address in self.replicator.addresses():
-            st = self.replicator._state(address)
+            st = self.replicator.state(address)
             was_online = st.online
             await self._run(self.replicator.hello, address)
             if st.online and (not was_online or (st.behind or 0) > 0):
