@@ -93,7 +93,9 @@ class SyncScheduler:
             st = self.replicator.state(address)
             was_online = st.online
             await self._run(self.replicator.hello, address)
-            if st.online and (not was_online or (st.behind or 0) > 0):
+            # Pull when it came back, is ahead of us, or was never synced with (a peer first met
+            # through a status probe is already "online" here, so "came back" alone misses it).
+            if st.online and (not was_online or (st.behind or 0) > 0 or st.last_sync is None):
                 self.request_pull(address)
                 if not was_online:
                     await self._run(self.replicator.ask_to_pull, address)
