@@ -94,3 +94,10 @@ def test_slot_properties(sched: str | int, now: float, later: float) -> None:
     # due exactly when a slot has passed since the last run; once run, not due until the next slot
     assert is_due(sched, now, now + later) == (last_slot(sched, now + later) > now)
     assert not is_due(sched, slot, now)
+
+
+def test_a_slot_never_lies_after_now_even_a_hair_before_the_hour() -> None:
+    """Found by hypothesis: fromtimestamp() rounded 10:59:59.9999998 up to 11:00."""
+    now = 1726790399.9999998
+    assert last_slot("hourly", now) <= now
+    assert last_slot("daily", now, "00:00") <= now

@@ -7,6 +7,7 @@ device that was off at 02:00 runs the backup as soon as it is back (catch-up), o
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from dlbs.errors import InvalidInput
@@ -28,7 +29,9 @@ def last_slot(schedule: str | int, now: float, at: str = "02:00") -> float:
         if schedule < 10:
             raise InvalidInput("invalid schedule", "a schedule in seconds must be at least 10")
         return now - (now % schedule)
-    t = datetime.fromtimestamp(now)
+    # Whole seconds: fromtimestamp rounds to the microsecond, so 10:59:59.9999998 became 11:00.
+    # Slots fall on whole minutes, so flooring never moves one across `now`.
+    t = datetime.fromtimestamp(math.floor(now))
     if schedule == "hourly":
         return t.replace(minute=0, second=0, microsecond=0).timestamp()
     if schedule == "daily":
