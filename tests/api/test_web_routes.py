@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 from apiclient import NAMES, InProcessClient, assert_error, disk_state
 
+import chunkdisk
 from dlbs.service import NodeService
 
 CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "api-contract.md"
@@ -114,10 +115,7 @@ def test_stats_count_integrity_errors(web: InProcessClient, node_service: NodeSe
     data = os.urandom(100_000)
     seed(web, "a.bin", data)
     v = node_service.repo.version("a.bin")
-    f = node_service.data.chunks / v.chunks[0].id.hex()[:2] / v.chunks[0].id.hex()
-    raw = bytearray(f.read_bytes())
-    raw[-1] ^= 0xFF
-    f.write_bytes(bytes(raw))
+    chunkdisk.flip_byte(node_service.data.chunks, v.chunks[0].id)
     r = web.get("/api/download/a.bin")
     body = assert_error(r, 500)
     assert body["code"] == "integrity_error" and data[:16] not in r.content

@@ -96,13 +96,8 @@ def set_snapshot_time(repo: Repository, v: Version, when: float) -> None:
         w.execute("UPDATE versions SET meta = ? WHERE origin = ? AND seq = ?", (json.dumps(meta), v.origin, v.seq))
 
 
-def chunk_path(repo: Repository, cid: bytes) -> Path:
+def chunk_root(repo: Repository) -> Path:
+    """The store folder, for the `chunkdisk` helpers that reach blobs on disk."""
     store = repo.store
     assert isinstance(store, FsChunkStore)
-    return store.path_of(cid)
-
-
-def flip_byte(path: Path) -> None:
-    raw = bytearray(path.read_bytes())
-    raw[len(raw) // 2] ^= 0x40
-    path.write_bytes(bytes(raw))
+    return store.root

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from backuptree import MiB, chunk_path, flip_byte, manifest, open_repo, restored_root, set_snapshot_time
+from backuptree import MiB, chunk_root, manifest, open_repo, restored_root, set_snapshot_time
 
+import chunkdisk
 from dlbs.backup import archiver, maintenance, restorer, snapshots
 from dlbs.core.retention import KeepPolicy
 from dlbs.errors import InvalidInput
@@ -67,13 +68,13 @@ def test_forget_and_prune(repo: Repository, tmp_path: Path) -> None:
     # with the default grace period nothing recent is removed
     held = maintenance.prune(repo)
     assert held.removed_chunks == 0 and held.kept_in_grace == len(only_forgotten)
-    assert all(chunk_path(repo, c).exists() for c in only_forgotten)
+    assert all(chunkdisk.exists(chunk_root(repo), c) for c in only_forgotten)
 
     res = maintenance.prune(repo, grace=0)
     assert res.removed_chunks == len(only_forgotten) and res.orphan_files == 0
     assert repo.catalog.chunk_ids() == kept_chunks
     assert set(repo.store.ids()) == kept_chunks
-    assert not any(chunk_path(repo, c).exists() for c in only_forgotten)
+    assert not any(chunkdisk.exists(chunk_root(repo), c) for c in only_forgotten)
 
     for i, (v, want) in enumerate(made):
         if v.path in expect_keep:
@@ -105,11 +106,11 @@ def test_prune_removes_the_orphans_of_a_killed_run(repo: Repository, tmp_path: P
 
     orphan = repo.store_stream(io.BytesIO(os.urandom(2 * MiB)))  # written, never recorded: a killed run
     orphan_ids = {c for c, _, _ in orphan.new_chunks}
-    assert orphan_ids and all(chunk_path(repo, c).exists() for c in orphan_ids)
+    assert orphan_ids and all(repo.store.has(c) for c in orphan_ids)
     assert maintenance.prune(repo).orphan_files == 0  # too recent: may belong to a backup still running
     res = maintenance.prune(repo, grace=0)
     assert res.orphan_files == len(orphan_ids) and res.removed_chunks == 0
-    assert not any(chunk_path(repo, c).exists() for c in orphan_ids)
+    assert not any(repo.store.has(c) for c in orphan_ids)
     assert set(repo.store.ids()) == chunk_set(repo, v)
 
 
@@ -123,9 +124,9 @@ def test_check_finds_and_repairs_corrupt_and_missing_chunks(repo: Repository, tm
     tree = {e.path.rsplit("/", 1)[-1]: e for e in repo.read_tree(v)}
     bad = tree["big.bin"].chunks[1].id
     lost = tree["small.txt"].chunks[0].id
-    good_copies = {c: chunk_path(repo, c).read_bytes() for c in (bad, lost)}
-    flip_byte(chunk_path(repo, bad))
-    chunk_path(repo, lost).unlink()
+    good_copies = {c: chunkdisk.blob_bytes(chunk_root(repo), c) for c in (bad, lost)}
+    chunkdisk.flip_byte(chunk_root(repo), bad)
+    chunkdisk.remove(chunk_root(repo), lost)
 
     quick = maintenance.check(repo, lambda c: True)
     assert quick.missing == [lost.hex()] and quick.corrupt == [] and not quick.ok  # corruption needs --read-data
@@ -162,7 +163,7 @@ def test_check_reports_what_could_not_be_repaired(repo: Repository, tmp_path: Pa
     (src / "f.bin").write_bytes(os.urandom(100_000))
     v, _ = archiver.backup(repo, [str(src)])
     cid = next(e for e in repo.read_tree(v) if e.type == "file").chunks[0].id
-    flip_byte(chunk_path(repo, cid))
+    chunkdisk.flip_byte(chunk_root(repo), cid)
     res = maintenance.check(repo, lambda c: True, read_data=True, repair=lambda ids: list(ids))
     assert res.unrepaired == [cid.hex()] and not res.ok
     assert "unrepaired" in res.to_json() and res.to_json()["ok"] is False
@@ -174,6 +175,6 @@ def test_check_only_requires_the_chunks_this_node_must_hold(repo: Repository, tm
     (src / "f.bin").write_bytes(os.urandom(100_000))
     v, _ = archiver.backup(repo, [str(src)])
     cid = next(e for e in repo.read_tree(v) if e.type == "file").chunks[0].id
-    chunk_path(repo, cid).unlink()
+    chunkdisk.remove(chunk_root(repo), cid)
     assert not maintenance.check(repo, lambda c: True).ok
     assert maintenance.check(repo, lambda c: c != cid).missing == []

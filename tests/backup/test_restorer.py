@@ -13,8 +13,7 @@ import pytest
 from backuptree import (
     MiB,
     add_snapshot,
-    chunk_path,
-    flip_byte,
+    chunk_root,
     manifest,
     open_repo,
     restored_root,
@@ -22,6 +21,7 @@ from backuptree import (
     store_blob,
 )
 
+import chunkdisk
 from dlbs.backup import archiver, restorer
 from dlbs.core.snapshot import DIR, FILE, SYMLINK, TreeEntry
 from dlbs.errors import IntegrityError, InvalidInput, NotFound
@@ -213,7 +213,7 @@ def test_a_corrupt_chunk_fails_the_restore_without_wrong_bytes(repo: Repository,
     v, _ = archiver.backup(repo, [str(src)])
     big = next(e for e in repo.read_tree(v) if e.path.endswith("big.bin"))
     assert len(big.chunks) >= 2
-    flip_byte(chunk_path(repo, big.chunks[-1].id))
+    chunkdisk.flip_byte(chunk_root(repo), big.chunks[-1].id)
     out = tmp_path / "out"
     with pytest.raises(IntegrityError):
         restorer.restore(repo, v, out)

@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from backup.backuptree import flip_byte, manifest, restored_root, same_bytes
+import chunkdisk
+from backup.backuptree import manifest, restored_root, same_bytes
 from nodeproc import NodeProcess, wait_for
 
 pytestmark = pytest.mark.slow
@@ -121,15 +122,15 @@ def test_backup_snapshots_ls_diff_restore_forget(make_node: MakeNode, tmp_path: 
     assert not (tmp_path / "never").exists()
 
     # forget: a dry run changes nothing, then the real one forgets the first and prunes its chunks
-    chunks_before = {p.name for p in (a.data_dir / "chunks").glob("??/*")}
+    chunks_before = chunkdisk.held_ids(a.data_dir / "chunks")
     dry = a.cli("forget", "--keep-last", "1", "--dry-run").stdout.decode()
     assert "would forget 1 snapshot(s), kept 1" in dry and s1["short_id"] in dry
     assert [s["id"] for s in snapshots(a)] == [s1["id"], s2["id"]]
-    assert {p.name for p in (a.data_dir / "chunks").glob("??/*")} == chunks_before
+    assert chunkdisk.held_ids(a.data_dir / "chunks") == chunks_before
     real = a.cli("forget", "--keep-last", "1").stdout.decode()
     assert "forgot 1 snapshot(s), kept 1" in real
     assert [s["id"] for s in snapshots(a)] == [s2["id"]]
-    chunks_after = {p.name for p in (a.data_dir / "chunks").glob("??/*")}
+    chunks_after = chunkdisk.held_ids(a.data_dir / "chunks")
     assert chunks_after < chunks_before  # the first tree and the old a.txt/gone.txt chunks are gone
     one_line_error(a.cli("restore", s1["id"], "--target", str(tmp_path / "forgotten"), check=False))
     out2 = tmp_path / "out2"
@@ -187,7 +188,7 @@ def test_a_node_killed_mid_backup_leaves_no_snapshot(make_node: MakeNode, tmp_pa
     for i in range(30):
         (big / f"f{i:02d}.bin").write_bytes(os.urandom(10 * MiB))
     want = manifest(big)
-    chunk_files_before = len(list((a.data_dir / "chunks").glob("??/*")))
+    chunk_bytes_before = chunkdisk.disk_bytes(a.data_dir / "chunks")
     with httpx.Client(base_url=a.web, timeout=30) as http:
         job = http.post("/api/v1/backups", json={"paths": [str(big)], "exclude": []}).json()
 
@@ -198,7 +199,7 @@ def test_a_node_killed_mid_backup_leaves_no_snapshot(make_node: MakeNode, tmp_pa
 
         wait_for(started, timeout=30, interval=0.01, what="the backup to have read some bytes")
     a.kill()
-    assert len(list((a.data_dir / "chunks").glob("??/*"))) > chunk_files_before  # it was killed mid-way
+    assert chunkdisk.disk_bytes(a.data_dir / "chunks") > chunk_bytes_before  # it was killed mid-way
     a.start()
     assert snapshots(a) == before
     snap = backup(a, str(big))
@@ -221,10 +222,10 @@ def test_repair_from_a_peer_and_restore_on_a_node_that_never_had_the_folder(make
     src = make_source(tmp_path / "src")
     snap = backup(a, str(src))
     want = manifest(src)
-    a_chunks = {p.name for p in (a.data_dir / "chunks").glob("??/*")}
+    a_chunks = chunkdisk.held_ids(a.data_dir / "chunks")
     wait_for(lambda: any(s["id"] == snap["id"] for s in snapshots(b)), timeout=60, interval=0.2,
              what="b to have the snapshot")
-    wait_for(lambda: a_chunks <= {p.name for p in (b.data_dir / "chunks").glob("??/*")}, timeout=60, interval=0.2,
+    wait_for(lambda: a_chunks <= chunkdisk.held_ids(b.data_dir / "chunks"), timeout=60, interval=0.2,
              what="b to hold every chunk")
 
     # b restores a folder it never had; the source is moved away first
@@ -243,15 +244,18 @@ def test_repair_from_a_peer_and_restore_on_a_node_that_never_had_the_folder(make
         sizes = dict(conn.execute("SELECT id, length FROM chunks").fetchall())
     finally:
         conn.close()
-    victim = max(sizes, key=lambda cid: sizes[cid]).hex()  # a chunk of big.bin (the largest)
-    flip_byte(a.data_dir / "chunks" / victim[:2] / victim)
+    victim = max(sizes, key=lambda cid: sizes[cid]).hex()  # a chunk of big.bin (the largest): a file of its own
+    small_victim = min(sizes, key=lambda cid: sizes[cid]).hex()  # a small file's chunk: inside a pack
+    assert chunkdisk.locate(a.data_dir / "chunks", small_victim).packed  # type: ignore[union-attr]
+    chunkdisk.flip_byte(a.data_dir / "chunks", victim)
+    chunkdisk.flip_byte(a.data_dir / "chunks", small_victim)
 
     found = a.cli("check", "--read-data", "--json", check=False)
     assert found.returncode == 1
     report = json.loads(found.stdout)
-    assert report["corrupt"] == [victim] and report["ok"] is False
+    assert sorted(report["corrupt"]) == sorted([victim, small_victim]) and report["ok"] is False
     fixed = json.loads(a.cli("check", "--read-data", "--repair", "--json").stdout)
-    assert fixed["repaired"] == [victim] and fixed["ok"] is True
+    assert sorted(fixed["repaired"]) == sorted([victim, small_victim]) and fixed["ok"] is True
     assert json.loads(a.cli("check", "--read-data", "--json").stdout)["ok"] is True
     out_a = tmp_path / "out-a"
     a.cli("restore", snap["id"], "--target", str(out_a))

@@ -27,6 +27,7 @@ import httpx
 import pytest
 import uvicorn
 
+import chunkdisk
 from nodeproc import NodeProcess, wait_for
 
 pytestmark = pytest.mark.slow
@@ -126,11 +127,8 @@ def node_id(node: NodeProcess) -> str:
 
 
 def chunk_files(node: NodeProcess) -> set[str]:
-    """Names (hex ids) of the chunk files in a node's store (`chunks/ab/<id>`, not `chunks/tmp`)."""
-    root = node.data_dir / "chunks"
-    if not root.exists():
-        return set()
-    return {p.name for p in root.glob("??/*") if p.is_file()}
+    """Hex ids of the chunks in a node's store, loose or packed."""
+    return chunkdisk.held_ids(node.data_dir / "chunks")
 
 
 def write_config(node: NodeProcess, **values: Any) -> None:

@@ -11,20 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+import chunkdisk
 from nodeproc import NodeProcess
 
 pytestmark = pytest.mark.slow
 MiB = 1 << 20
-
-
-def flip_byte(path: Path) -> None:
-    raw = bytearray(path.read_bytes())
-    raw[len(raw) // 2] ^= 0x40
-    path.write_bytes(bytes(raw))
-
-
-def chunk_file(node: NodeProcess, chunk_hex: str) -> Path:
-    return node.data_dir / "chunks" / chunk_hex[:2] / chunk_hex
 
 
 def chunk_ids(node: NodeProcess, path: str) -> list[str]:
@@ -48,8 +39,8 @@ def test_a_corrupt_chunk_is_never_served(node: NodeProcess, tmp_path: Path) -> N
         assert http.put("/api/v1/files/small.bin", content=b"tiny file").status_code == 200
         ids = chunk_ids(node, "big.bin")
         assert len(ids) >= 4
-        flip_byte(chunk_file(node, ids[-2]))
-        flip_byte(chunk_file(node, chunk_ids(node, "small.bin")[0]))
+        chunkdisk.flip_byte(node.data_dir / "chunks", ids[-2])
+        chunkdisk.flip_byte(node.data_dir / "chunks", chunk_ids(node, "small.bin")[0])  # a packed blob
 
         # the corrupt chunk is in the middle: the status line is out, so the body is cut short
         got = bytearray()

@@ -1,5 +1,7 @@
 """The ChunkStore contract (store/chunkstore.py), one conformance suite run against every
-implementation, plus what only the filesystem store promises (layout, no half-written blobs)."""
+implementation (the filesystem store both packing small blobs and with every blob in a file of its
+own), plus what only the filesystem store promises: layout, no half-written blobs, durability
+order, crash recovery, pack compaction and index rebuild."""
 
 from __future__ import annotations
 
@@ -7,22 +9,25 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dlbs.errors import NotFound
-from dlbs.store.chunkstore import ChunkStore, FsChunkStore, MemChunkStore
+from dlbs.store.chunkstore import ChunkStore, FsChunkStore, Location, MemChunkStore
 
 
 def cid(n: int) -> bytes:
     return n.to_bytes(2, "big") * 16
 
 
-@pytest.fixture(params=["fs", "mem"])
+@pytest.fixture(params=["fs-packed", "fs-loose", "mem"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], ChunkStore]]:
     """Opens the store under test; for the filesystem store, opening again reopens the same dir."""
-    if request.param == "fs":
-        yield lambda: FsChunkStore(tmp_path / "chunks")
+    if request.param == "fs-packed":
+        yield lambda: FsChunkStore(tmp_path / "chunks", pack_target=4096)  # small packs: rollover too
+    elif request.param == "fs-loose":
+        yield lambda: FsChunkStore(tmp_path / "chunks", pack_below=0)
     else:
         mem = MemChunkStore()
         yield lambda: mem
@@ -123,26 +128,50 @@ def test_concurrent_puts_and_gets(store: ChunkStore) -> None:
 # ---- filesystem store only -----------------------------------------------------------------------
 
 
-def test_fs_layout_is_one_file_per_chunk_under_its_first_byte(tmp_path: Path) -> None:
-    s = FsChunkStore(tmp_path / "chunks")
+def loose_store(tmp_path: Path) -> FsChunkStore:
+    return FsChunkStore(tmp_path / "chunks", pack_below=0)
+
+
+def test_fs_large_blobs_are_one_file_under_their_first_byte(tmp_path: Path) -> None:
+    s = FsChunkStore(tmp_path / "chunks", pack_below=100)
     k = bytes.fromhex("ab" + "cd" * 31)
-    s.put(k, b"blob")
+    s.put(k, b"b" * 100)
     s.sync()
-    assert (tmp_path / "chunks" / "ab" / k.hex()).read_bytes() == b"blob"
+    assert (tmp_path / "chunks" / "ab" / k.hex()).read_bytes() == b"b" * 100
     assert s.path_of(k) == tmp_path / "chunks" / "ab" / k.hex()
+    assert s.locate(k) == Location(s.path_of(k), 0, 100, packed=False)
     assert list((tmp_path / "chunks" / "tmp").iterdir()) == []
+    assert list((tmp_path / "chunks" / "packs").iterdir()) == []
+
+
+def test_fs_small_blobs_share_pack_files(tmp_path: Path) -> None:
+    s = FsChunkStore(tmp_path / "chunks", pack_target=10_000)
+    blobs = {cid(i): os.urandom(900 + i) for i in range(30)}
+    for k, v in blobs.items():
+        s.put(k, v)
+    s.sync()
+    packs = sorted((tmp_path / "chunks" / "packs").iterdir())
+    assert 2 <= len(packs) <= 4  # ~28 KiB in packs that close at 10,000 bytes
+    assert all(p.stat().st_size < 10_000 + 1000 + 36 for p in packs)
+    assert not any(p.name != "packs" and len(p.name) == 2 for p in (tmp_path / "chunks").iterdir())
+    for k, v in blobs.items():
+        loc = s.locate(k)
+        assert loc is not None and loc.packed and loc.length == len(v)
+        with open(loc.path, "rb") as f:
+            f.seek(loc.offset)
+            assert f.read(loc.length) == v
 
 
 def test_fs_leftover_temp_files_are_invisible_and_cleaned_on_open(tmp_path: Path) -> None:
-    s = FsChunkStore(tmp_path / "chunks")
+    s = loose_store(tmp_path)
     s.put(cid(1), b"whole")
     half = tmp_path / "chunks" / "tmp" / f"{cid(2).hex()[:16]}.crashed"
     half.write_bytes(b"half a chu")  # what a crash in the middle of put leaves
     assert not s.has(cid(2))
     assert set(s.ids()) == {cid(1)}
-    FsChunkStore(tmp_path / "chunks")
+    loose_store(tmp_path)
     assert not half.exists()
-    assert FsChunkStore(tmp_path / "chunks").get(cid(1)) == b"whole"
+    assert loose_store(tmp_path).get(cid(1)) == b"whole"
 
 
 def test_fs_ids_ignores_stray_files(tmp_path: Path) -> None:
@@ -151,7 +180,10 @@ def test_fs_ids_ignores_stray_files(tmp_path: Path) -> None:
     (tmp_path / "chunks" / "zz").mkdir()
     (tmp_path / "chunks" / "zz" / "not-hex").write_bytes(b"")
     (tmp_path / "chunks" / "README").write_text("stray")
+    (tmp_path / "chunks" / "packs" / "notes.txt").write_text("stray")
     assert list(s.ids()) == [cid(1)]
+    assert s.compact().packs_removed == 0
+    assert (tmp_path / "chunks" / "packs" / "notes.txt").exists()
 
 
 @pytest.mark.parametrize("count", [1, 10])
@@ -170,7 +202,7 @@ def test_fs_sync_makes_every_blob_and_its_directory_durable(tmp_path: Path, monk
 
     monkeypatch.setattr(os, "fsync", spy)
     monkeypatch.setattr(chunkstore, "_syncfs", lambda path: False)
-    s = FsChunkStore(tmp_path / "chunks")
+    s = loose_store(tmp_path)
     ids = [bytes([i]) + bytes(31) for i in range(count)]
     for k in ids:
         s.put(k, b"data")
@@ -182,3 +214,134 @@ def test_fs_sync_makes_every_blob_and_its_directory_durable(tmp_path: Path, monk
     synced.clear()
     s.sync()
     assert synced == []  # nothing new: nothing to flush
+
+
+def test_fs_pack_bytes_are_durable_before_the_index_names_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlbs.store import chunkstore, packs
+
+    events: list[str] = []
+    real_fsync, real_commit = os.fsync, packs.PackIndex.commit
+
+    def spy(fd: int) -> None:
+        events.append("fsync " + os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def commit(self: packs.PackIndex, rows: Any) -> None:
+        rows = list(rows)
+        events.append(f"commit {len(rows)}")
+        real_commit(self, rows)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    monkeypatch.setattr(chunkstore, "_syncfs", lambda path: False)
+    monkeypatch.setattr(packs.PackIndex, "commit", commit)
+    s = FsChunkStore(tmp_path / "chunks")
+    for i in range(3):
+        s.put(cid(i), b"small" * i)
+    s.sync()
+    (pack,) = (tmp_path / "chunks" / "packs").iterdir()
+    assert events.index(f"fsync {pack}") < events.index("commit 3")
+    assert events.index(f"fsync {pack.parent}") < events.index("commit 3")
+
+
+def test_fs_a_crash_before_sync_leaves_only_dead_bytes_that_compact_reclaims(tmp_path: Path) -> None:
+    s = FsChunkStore(tmp_path / "chunks")
+    s.put(cid(1), b"kept")
+    s.sync()
+    s.put(cid(2), b"never synced")  # the process dies here: no sync, no close
+    crashed_pack = s.locate(cid(2)).path  # type: ignore[union-attr]
+    after = FsChunkStore(tmp_path / "chunks")
+    assert after.get(cid(1)) == b"kept"
+    assert not after.has(cid(2)) and set(after.ids()) == {cid(1)}
+    assert crashed_pack.exists()
+    res = after.compact()
+    assert res.packs_removed == 1 and not crashed_pack.exists()
+    assert after.get(cid(1)) == b"kept"
+    after.close()
+    assert FsChunkStore(tmp_path / "chunks").get(cid(1)) == b"kept"
+
+
+def filled_store(tmp_path: Path, count: int, size: int, pack_target: int) -> tuple[FsChunkStore, dict[bytes, bytes]]:
+    """A store closed after `count` random blobs of `size` bytes, and what it holds."""
+    s = FsChunkStore(tmp_path / "chunks", pack_target=pack_target)
+    blobs = {cid(i): os.urandom(size) for i in range(count)}
+    for k, v in blobs.items():
+        s.put(k, v)
+    s.close()
+    return s, blobs
+
+
+def test_fs_compact_rewrites_mostly_dead_packs_and_keeps_the_live_blobs(tmp_path: Path) -> None:
+    _, blobs = filled_store(tmp_path, 100, 3000, 64 * 1024)
+    s = FsChunkStore(tmp_path / "chunks", pack_target=64 * 1024)  # a later run: no pack is being written
+    packs_dir = tmp_path / "chunks" / "packs"
+    before = sum(p.stat().st_size for p in packs_dir.iterdir())
+    gone = [k for i, k in enumerate(blobs) if i % 5]  # 80% of every pack dies
+    s.delete_many(gone)
+    res = s.compact()
+    after = sum(p.stat().st_size for p in packs_dir.iterdir())
+    assert res.packs_removed >= 4 and res.blobs_moved == 20
+    assert after < before * 0.3 and res.bytes_freed >= before * 0.7
+    assert s.compact().packs_removed == 0  # nothing left to do
+    s.close()
+    reopened = FsChunkStore(tmp_path / "chunks")
+    assert set(reopened.ids()) == set(blobs) - set(gone)
+    for k in set(blobs) - set(gone):
+        assert reopened.get(k) == blobs[k]
+
+
+def test_fs_reads_during_compaction_never_fail(tmp_path: Path) -> None:
+    _, blobs = filled_store(tmp_path, 200, 2000, 32 * 1024)
+    s = FsChunkStore(tmp_path / "chunks", pack_target=32 * 1024)
+    s.delete_many([k for i, k in enumerate(blobs) if i % 2])
+    live = [k for i, k in enumerate(blobs) if i % 2 == 0]
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                for k in live:
+                    assert s.get(k) == blobs[k]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for _ in range(3):
+        s.compact(dead_above=0.0)  # every pack, every time: the most moving possible
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_fs_a_lost_index_is_rebuilt_from_the_packs_ignoring_a_torn_tail(tmp_path: Path) -> None:
+    s = FsChunkStore(tmp_path / "chunks")
+    blobs = {cid(i): os.urandom(500 + i) for i in range(20)}
+    for k, v in blobs.items():
+        s.put(k, v)
+    s.close()
+    (pack,) = (tmp_path / "chunks" / "packs").iterdir()
+    with open(pack, "ab") as f:  # a put torn by a power cut: header promises more than is there
+        f.write(cid(99) + (5000).to_bytes(4, "big") + b"partial")
+    for f in (tmp_path / "chunks").glob("packs.db*"):
+        f.unlink()
+    rebuilt = FsChunkStore(tmp_path / "chunks")
+    assert set(rebuilt.ids()) == set(blobs)
+    for k, v in blobs.items():
+        assert rebuilt.get(k) == v
+
+
+def test_fs_added_at_is_when_the_blob_was_stored(tmp_path: Path) -> None:
+    import time
+
+    s = FsChunkStore(tmp_path / "chunks", pack_below=100)
+    before = time.time()
+    s.put(cid(1), b"small")
+    s.put(cid(2), b"L" * 200)
+    assert before - 1 <= (s.added_at(cid(1)) or 0) <= time.time() + 1
+    s.sync()
+    for k in (cid(1), cid(2)):
+        assert before - 1 <= (s.added_at(k) or 0) <= time.time() + 1
+    assert s.added_at(cid(3)) is None

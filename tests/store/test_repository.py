@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import chunkdisk
 from dlbs.core.keys import ClusterKeys
 from dlbs.errors import IntegrityError, InvalidInput, NotFound
 from dlbs.store.catalog import Catalog
@@ -35,7 +36,11 @@ def repo(tmp_path: Path) -> Iterator[Repository]:
 
 
 def chunk_bytes_on_disk(root: Path) -> int:
-    return sum(f.stat().st_size for f in (root / "chunks").glob("??/*"))
+    return chunkdisk.disk_bytes(root / "chunks")
+
+
+def chunk_data_files(root: Path) -> list[Path]:
+    return [*(root / "chunks").glob("??/*"), *(root / "chunks").glob("packs/*.pack")]
 
 
 def read_all(repo: Repository, path: str, number: int | None = None) -> bytes:
@@ -95,12 +100,13 @@ def test_compressible_data_is_stored_compressed_and_encrypted(tmp_path: Path, re
     data = b"PLAINTEXT-MARKER, quite compressible. " * 200_000  # ~7.6 MB
     repo.put_bytes("text.txt", data)
     assert chunk_bytes_on_disk(tmp_path) < len(data) / 20
-    for f in (tmp_path / "chunks").glob("??/*"):
+    assert chunk_data_files(tmp_path)
+    for f in chunk_data_files(tmp_path):
         assert b"PLAINTEXT-MARKER" not in f.read_bytes()
     rnd = os.urandom(2 * MiB)
     marker = rnd[1000:1064]
     repo.put_bytes("random.bin", rnd)
-    assert not any(marker in f.read_bytes() for f in (tmp_path / "chunks").glob("??/*"))
+    assert not any(marker in f.read_bytes() for f in chunk_data_files(tmp_path))
 
 
 def test_every_version_is_kept_and_delete_is_a_tombstone(repo: Repository) -> None:
@@ -207,10 +213,7 @@ def test_a_corrupt_chunk_is_an_integrity_error_never_wrong_bytes(tmp_path: Path,
     v = repo.put_bytes("a.bin", data)
     assert len(v.chunks) >= 3
     victim = v.chunks[1].id
-    f = tmp_path / "chunks" / victim.hex()[:2] / victim.hex()
-    raw = bytearray(f.read_bytes())
-    raw[len(raw) // 2] ^= 0x01
-    f.write_bytes(bytes(raw))
+    chunkdisk.flip_byte(tmp_path / "chunks", victim)
     assert repo.stats().integrity_errors == 0
     out = bytearray()
     with pytest.raises(IntegrityError, match="corrupt"):
@@ -222,7 +225,7 @@ def test_a_corrupt_chunk_is_an_integrity_error_never_wrong_bytes(tmp_path: Path,
 
 def test_a_missing_chunk_is_an_integrity_error(tmp_path: Path, repo: Repository) -> None:
     v = repo.put_bytes("a.bin", os.urandom(MiB))
-    (tmp_path / "chunks" / v.chunks[0].id.hex()[:2] / v.chunks[0].id.hex()).unlink()
+    chunkdisk.remove(tmp_path / "chunks", v.chunks[0].id)
     with pytest.raises(IntegrityError, match="missing"):
         read_all(repo, "a.bin")
 

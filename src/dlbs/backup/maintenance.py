@@ -44,6 +44,8 @@ class PruneResult:
     removed_bytes: int = 0
     kept_in_grace: int = 0
     orphan_files: int = 0
+    packs_compacted: int = 0
+    compacted_bytes: int = 0
 
 
 def referenced_chunks(repo: Repository) -> set[bytes]:
@@ -71,21 +73,24 @@ def prune(repo: Repository, grace: float = DEFAULT_GRACE, dry_run: bool = False)
         res.removed_bytes += stored
     if not dry_run and doomed:
         repo.catalog.remove_chunks(doomed)  # first forget them, then delete: a crash leaves orphans, not holes
-        for cid in doomed:
-            repo.store.delete(cid)
+        repo.store.delete_many(doomed)
     held = repo.catalog.chunk_ids()
-    path_of = getattr(repo.store, "path_of", None)
+    orphans: list[bytes] = []
     for cid in list(repo.store.ids()):
         if cid in held or cid in refs:
             continue
-        p = path_of(cid) if path_of else None
-        if p is not None and now - p.stat().st_mtime < grace:
-            continue
-        res.orphan_files += 1
-        if not dry_run:
-            repo.store.delete(cid)
-    log.info("prune: removed %d chunk(s) (%d bytes) and %d orphan file(s); %d unreferenced kept in grace",
-             res.removed_chunks, res.removed_bytes, res.orphan_files, res.kept_in_grace)
+        added = repo.store.added_at(cid)
+        if added is not None and now - added < grace:
+            continue  # may belong to a backup or a sync still running
+        orphans.append(cid)
+    res.orphan_files = len(orphans)
+    if not dry_run:
+        repo.store.delete_many(orphans)
+        compacted = repo.store.compact()
+        res.packs_compacted, res.compacted_bytes = compacted.packs_removed, compacted.bytes_freed
+    log.info("prune: removed %d chunk(s) (%d bytes) and %d orphan(s), compacted %d pack(s) (%d bytes freed); "
+             "%d unreferenced kept in grace", res.removed_chunks, res.removed_bytes, res.orphan_files,
+             res.packs_compacted, res.compacted_bytes, res.kept_in_grace)
     return res
 
 
@@ -146,8 +151,7 @@ def check(repo: Repository, must_hold: Callable[[bytes], bool], read_data: bool 
     if repair is not None and (missing or corrupt):
         bad = missing + corrupt
         repo.catalog.remove_chunks(corrupt)
-        for cid in corrupt:
-            repo.store.delete(cid)
+        repo.store.delete_many(corrupt)
         failed = set(repair(bad))
         for cid in bad:
             if cid in failed:

@@ -116,7 +116,8 @@ class BackupService:
             grace = float(self._config().prune_grace)
             r = maintenance.prune(self.repo, grace=grace, dry_run=dry_run)
             out["prune"] = {"removed_chunks": r.removed_chunks, "removed_bytes": r.removed_bytes,
-                            "kept_in_grace": r.kept_in_grace, "orphan_files": r.orphan_files}
+                            "kept_in_grace": r.kept_in_grace, "orphan_files": r.orphan_files,
+                            "packs_compacted": r.packs_compacted, "compacted_bytes": r.compacted_bytes}
         return out
 
     def start_check(self, read_data: bool, repair: bool) -> Job:

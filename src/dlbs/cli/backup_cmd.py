@@ -164,7 +164,9 @@ def forget(
     if "prune" in r:
         p = r["prune"]
         console.print(Text(f"prune: {'would remove' if dry_run else 'removed'} {p['removed_chunks']} chunk(s) "
-                           f"({human_size(p['removed_bytes'])}); {p['kept_in_grace']} recent kept (grace period)"))
+                           f"({human_size(p['removed_bytes'])}); {p['kept_in_grace']} recent kept (grace period)"
+                           + (f"; compacted {p['packs_compacted']} pack file(s), freeing "
+                              f"{human_size(p['compacted_bytes'])}" if p.get("packs_compacted") else "")))
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """Chunk stores: where sealed chunk blobs live, keyed by chunk id.
 
-`ChunkStore` is the contract; `FsChunkStore` keeps one file per chunk under `chunks/ab/<id>`,
-`MemChunkStore` keeps them in a dict for tests. The same conformance suite runs against both
+`ChunkStore` is the contract; `FsChunkStore` keeps large chunks one file each under
+`chunks/ab/<id>` and small ones in pack files (`dlbs.store.packs`); `MemChunkStore` keeps them in a
+dict for tests. The same conformance suite runs against both
 (tests/store/test_chunkstore.py).
 """
 
@@ -13,15 +14,36 @@ import logging
 import os
 import sys
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from dlbs.errors import NotFound, StorageError
+from dlbs.store.packs import ENTRY, MAGIC, PACK_BELOW, PACK_TARGET, SUFFIX, PackIndex, Row, read_at, scan, write_all
 
 log = logging.getLogger(__name__)
 TMP_PREFIX = ".tmp."
+AUTO_SYNC = 50_000  # staged pack entries before put() makes them durable on its own
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a blob's bytes are: a whole file (`offset` 0) or a slice of a pack."""
+
+    path: Path
+    offset: int
+    length: int
+    packed: bool
+
+
+@dataclass
+class CompactResult:
+    packs_removed: int = 0
+    blobs_moved: int = 0
+    bytes_freed: int = 0
 
 
 class ChunkStore(Protocol):
@@ -33,14 +55,19 @@ class ChunkStore(Protocol):
       the codec does.
     - `delete` is idempotent: deleting a missing id is not an error.
     - A crash never leaves a partially written blob visible under its id.
+    - `compact` reclaims the space of deleted blobs where deleting does not free it at once.
     """
 
     def put(self, chunk_id: bytes, blob: bytes) -> None: ...
     def get(self, chunk_id: bytes) -> bytes: ...
     def has(self, chunk_id: bytes) -> bool: ...
     def delete(self, chunk_id: bytes) -> None: ...
+    def delete_many(self, ids: Iterable[bytes]) -> None: ...
     def ids(self) -> Iterator[bytes]: ...
+    def added_at(self, chunk_id: bytes) -> float | None: ...
     def sync(self) -> None: ...
+    def compact(self) -> CompactResult: ...
+    def close(self) -> None: ...
 
 
 class MemChunkStore:
@@ -48,11 +75,13 @@ class MemChunkStore:
 
     def __init__(self) -> None:
         self._blobs: dict[bytes, bytes] = {}
+        self._added: dict[bytes, float] = {}
         self._lock = threading.Lock()
 
     def put(self, chunk_id: bytes, blob: bytes) -> None:
         with self._lock:
             self._blobs[chunk_id] = bytes(blob)
+            self._added[chunk_id] = time.time()
 
     def get(self, chunk_id: bytes) -> bytes:
         with self._lock:
@@ -66,52 +95,127 @@ class MemChunkStore:
             return chunk_id in self._blobs
 
     def delete(self, chunk_id: bytes) -> None:
+        self.delete_many([chunk_id])
+
+    def delete_many(self, ids: Iterable[bytes]) -> None:
         with self._lock:
-            self._blobs.pop(chunk_id, None)
+            for cid in ids:
+                self._blobs.pop(cid, None)
+                self._added.pop(cid, None)
 
     def ids(self) -> Iterator[bytes]:
         with self._lock:
             keys = list(self._blobs)
         yield from keys
 
+    def added_at(self, chunk_id: bytes) -> float | None:
+        with self._lock:
+            return self._added.get(chunk_id)
+
     def sync(self) -> None:
         return None
 
+    def compact(self) -> CompactResult:
+        return CompactResult()
+
+    def close(self) -> None:
+        return None
+
+
+class _OpenPack:
+    def __init__(self, name: str, fd: int, size: int) -> None:
+        self.name, self.fd, self.size = name, fd, size
+
 
 class FsChunkStore:
-    """One file per chunk: `root/ab/abcdef…` (hex id), written to `root/tmp/`, then renamed.
+    """Blobs on disk: large ones one file each (`root/ab/<hex id>`), small ones in pack files.
 
-    Renames make a blob visible only when whole. Durability is batched: `put` does not fsync;
-    `sync()` makes every blob put since the last call durable at once — with one `syncfs(2)` on
-    Linux (measured here: one fsync costs ~0.25 ms, so per-chunk fsyncs capped small-file backups
-    at a few thousand files a second), else by fsyncing each new file and its directory. Callers
-    record chunks in the catalog only after `sync()`, and `put` always rewrites a blob the catalog
-    does not record, so a file left half-written by a power cut is never trusted.
+    Loose files are written under a temp name in their fan-out folder, then renamed, so a blob is
+    visible only when whole. Blobs below `PACK_BELOW` are appended to the open pack
+    (`root/packs/`, see `dlbs.store.packs`) and indexed in `root/packs.db`.
+
+    Durability is batched: `put` does not fsync; `sync()` makes every blob put since the last call
+    durable at once — with one `syncfs(2)` on Linux (one fsync costs ~0.25 ms here, so per-chunk
+    fsyncs capped small-file backups at a few thousand files a second), else by fsyncing each new
+    file, pack and directory — and only then commits the pack index. Callers record chunks in the
+    catalog only after `sync()`, and `put` always rewrites, so bytes a power cut left half-written
+    are never trusted.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, pack_below: int = PACK_BELOW, pack_target: int = PACK_TARGET) -> None:
         self.root = root
+        self.pack_below, self.pack_target = pack_below, pack_target
         self._tmp = root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._packs = root / "packs"
+        self._packs.mkdir(exist_ok=True)
         self._pending: list[Path] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _pending
         self._sync_lock = threading.Lock()
+        self._pack_lock = threading.Lock()  # guards the open pack, _dirty and _staged
+        self._maint_lock = threading.Lock()  # deletes and compaction, one at a time
+        self._cur: _OpenPack | None = None
+        self._dirty: dict[str, _OpenPack] = {}  # packs written since the last sync
+        self._new_pack = False  # a pack was created since the last sync: fsync the folder
+        self._staged: dict[bytes, Row] = {}  # written, not yet durable and indexed
         for stale in self._tmp.iterdir():  # leftovers of a crash (older layout): never visible
             stale.unlink(missing_ok=True)
         for sub in root.iterdir():
-            if sub.is_dir() and sub.name != "tmp":
+            if sub.is_dir() and len(sub.name) == 2:
                 for stale in sub.glob(f"{TMP_PREFIX}*"):  # leftovers of a crash: never visible
                     stale.unlink(missing_ok=True)
+        self._index = PackIndex(root / "packs.db")
+        if self._index.created and any(self._packs.glob(f"*{SUFFIX}")):
+            self.rebuild_index()
 
-    def _path(self, chunk_id: bytes) -> Path:
-        h = chunk_id.hex()
-        return self.root / h[:2] / h
+    # ---- writing ------------------------------------------------------------------------------
 
     def put(self, chunk_id: bytes, blob: bytes) -> None:
-        final = self._path(chunk_id)
+        if len(blob) >= self.pack_below:
+            self._put_loose(chunk_id, blob)
+            return
+        header = ENTRY.pack(chunk_id, len(blob))
+        with self._pack_lock:
+            pack = self._cur or self._open_pack()
+            try:
+                write_all(pack.fd, header)
+                write_all(pack.fd, blob)
+            except OSError as exc:
+                # The pack's tail is torn now: leave it (its whole entries stay) and start another.
+                self._cur = None
+                self._dirty[pack.name] = pack
+                raise _storage_error(exc, self.root) from exc
+            self._staged[chunk_id] = (pack.name, pack.size + ENTRY.size, len(blob))
+            pack.size += ENTRY.size + len(blob)
+            self._dirty[pack.name] = pack
+            if pack.size >= self.pack_target:
+                self._cur = None  # full: closed once a sync has made it durable
+            flush = len(self._staged) >= AUTO_SYNC
+        if flush:  # bounds the memory of a huge run between syncs
+            self.sync()
+
+    def _open_pack(self) -> _OpenPack:
+        name = uuid.uuid4().hex + SUFFIX
+        try:
+            fd = os.open(self._packs / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileNotFoundError:
+            self._packs.mkdir(exist_ok=True)
+            fd = os.open(self._packs / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise _storage_error(exc, self.root) from exc
+        try:
+            write_all(fd, MAGIC)
+        except OSError as exc:
+            os.close(fd)
+            raise _storage_error(exc, self.root) from exc
+        self._cur = _OpenPack(name, fd, len(MAGIC))
+        self._new_pack = True
+        return self._cur
+
+    def _put_loose(self, chunk_id: bytes, blob: bytes) -> None:
+        final = self.path_of(chunk_id)
         # The temp file lives in the chunk's own fan-out folder: creations spread over 256 folders
-        # instead of contending for one (measured: file creation was the largest cost of a
-        # small-file backup), and the rename stays within one folder.
+        # instead of contending for one, and the rename stays within one folder.
         tmp = final.parent / f"{TMP_PREFIX}{chunk_id.hex()[:16]}.{uuid.uuid4().hex}"
         try:
             try:
@@ -120,59 +224,45 @@ class FsChunkStore:
                 final.parent.mkdir(exist_ok=True)
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                view = memoryview(blob)
-                while view:
-                    view = view[os.write(fd, view):]
+                write_all(fd, blob)
             finally:
                 os.close(fd)
             os.replace(tmp, final)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            if exc.errno == errno.ENOSPC:
-                raise StorageError("disk full", f"no space left for chunks in {self.root}") from exc
-            raise StorageError("cannot write chunk", str(exc)) from exc
+            raise _storage_error(exc, self.root) from exc
         with self._lock:
             self._pending.append(final)
-
-    def get(self, chunk_id: bytes) -> bytes:
-        try:
-            return self._path(chunk_id).read_bytes()
-        except FileNotFoundError:
-            raise NotFound("chunk not found", chunk_id.hex()) from None
-        except OSError as exc:
-            raise StorageError("cannot read chunk", str(exc)) from exc
-
-    def has(self, chunk_id: bytes) -> bool:
-        return self._path(chunk_id).exists()
-
-    def delete(self, chunk_id: bytes) -> None:
-        self._path(chunk_id).unlink(missing_ok=True)
-
-    def ids(self) -> Iterator[bytes]:
-        for sub in sorted(self.root.iterdir()):
-            if sub.name == "tmp" or not sub.is_dir():
-                continue
-            for f in sub.iterdir():
-                if f.name.startswith(TMP_PREFIX):
-                    continue
-                try:
-                    yield bytes.fromhex(f.name)
-                except ValueError:
-                    continue
 
     def sync(self) -> None:
         # Held for the whole flush: a caller whose blobs another thread's sync() took waits here
         # until that flush is done, so "sync() returned" always means "my blobs are durable".
         with self._sync_lock:
             with self._lock:
-                pending, self._pending = self._pending, []
-            if pending:
-                self._flush(pending)
+                loose, self._pending = self._pending, []
+            with self._pack_lock:
+                staged = dict(self._staged)
+                dirty, self._dirty = list(self._dirty.values()), {}
+                new_pack, self._new_pack = self._new_pack, False
+            if loose or dirty:
+                self._flush(loose, dirty, new_pack)
+            if staged:
+                self._index.commit(staged.items())
+            with self._pack_lock:
+                for cid, row in staged.items():
+                    if self._staged.get(cid) == row:
+                        del self._staged[cid]
+                for pack in dirty:  # full or torn packs are done with once durable
+                    if pack is not self._cur and pack.name not in self._dirty:
+                        os.close(pack.fd)
 
-    def _flush(self, pending: list[Path]) -> None:
-        if len(pending) > 4 and _syncfs(self.root):
+    def _flush(self, loose: list[Path], dirty: list[_OpenPack], new_pack: bool) -> None:
+        if len(loose) + len(dirty) > 4 and _syncfs(self.root):
             return
-        for path in [*pending, *{p.parent for p in pending}, self.root]:
+        for pack in dirty:
+            os.fsync(pack.fd)
+        dirs = {p.parent for p in loose} | ({self._packs} if new_pack else set())
+        for path in [*loose, *dirs, self.root]:
             try:
                 fd = os.open(path, os.O_RDONLY)
             except FileNotFoundError:  # deleted meanwhile (prune): nothing to make durable
@@ -182,9 +272,165 @@ class FsChunkStore:
             finally:
                 os.close(fd)
 
+    # ---- reading ------------------------------------------------------------------------------
+
+    def _row(self, chunk_id: bytes) -> Row | None:
+        with self._pack_lock:
+            row = self._staged.get(chunk_id)
+        return row if row is not None else self._index.lookup(chunk_id)
+
+    def get(self, chunk_id: bytes) -> bytes:
+        row = self._row(chunk_id)
+        if row is not None:
+            for _attempt in range(3):
+                try:
+                    return read_at(self._packs / row[0], row[1], row[2])
+                except FileNotFoundError:  # compacted meanwhile: the index has its new place
+                    again = self._row(chunk_id)
+                    if again is None or again == row:
+                        break
+                    row = again
+                except (OSError, ValueError) as exc:
+                    raise StorageError("cannot read chunk", f"{chunk_id.hex()}: {exc}") from exc
+        try:
+            return self.path_of(chunk_id).read_bytes()
+        except FileNotFoundError:
+            raise NotFound("chunk not found", chunk_id.hex()) from None
+        except OSError as exc:
+            raise StorageError("cannot read chunk", str(exc)) from exc
+
+    def has(self, chunk_id: bytes) -> bool:
+        return self._row(chunk_id) is not None or self.path_of(chunk_id).exists()
+
+    def locate(self, chunk_id: bytes) -> Location | None:
+        """Where a blob is on disk (for `check`'s reports and for tests), or None."""
+        row = self._row(chunk_id)
+        if row is not None:
+            return Location(self._packs / row[0], row[1], row[2], packed=True)
+        path = self.path_of(chunk_id)
+        try:
+            return Location(path, 0, path.stat().st_size, packed=False)
+        except FileNotFoundError:
+            return None
+
+    def added_at(self, chunk_id: bytes) -> float | None:
+        """When the blob was stored (unix time), or None if it is not here."""
+        with self._pack_lock:
+            if chunk_id in self._staged:
+                return time.time()
+        added = self._index.added(chunk_id)
+        if added is not None:
+            return added
+        try:
+            return self.path_of(chunk_id).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def ids(self) -> Iterator[bytes]:
+        loose: set[bytes] = set()
+        for sub in sorted(self.root.iterdir()):
+            if len(sub.name) != 2 or not sub.is_dir():
+                continue
+            for f in sub.iterdir():
+                if f.name.startswith(TMP_PREFIX):
+                    continue
+                try:
+                    cid = bytes.fromhex(f.name)
+                except ValueError:
+                    continue
+                loose.add(cid)
+                yield cid
+        with self._pack_lock:
+            staged = set(self._staged)
+        for cid in self._index.ids():
+            if cid not in loose and cid not in staged:
+                yield cid
+        yield from (cid for cid in staged if cid not in loose)
+
     def path_of(self, chunk_id: bytes) -> Path:
-        """Where a chunk lives on disk (for tests and `check`)."""
-        return self._path(chunk_id)
+        """Where a chunk too large to pack lives on disk."""
+        h = chunk_id.hex()
+        return self.root / h[:2] / h
+
+    # ---- removing -----------------------------------------------------------------------------
+
+    def delete(self, chunk_id: bytes) -> None:
+        self.delete_many([chunk_id])
+
+    def delete_many(self, ids: Iterable[bytes]) -> None:
+        """Forget blobs (one index transaction); packed bytes become dead space for `compact`."""
+        ids = list(ids)
+        with self._maint_lock:
+            with self._pack_lock:
+                for cid in ids:
+                    self._staged.pop(cid, None)
+            self._index.remove(ids)
+            for cid in ids:
+                self.path_of(cid).unlink(missing_ok=True)
+
+    def compact(self, dead_above: float = 0.4) -> CompactResult:
+        """Reclaim dead pack space: delete packs with no live blob, and copy the live blobs of
+        packs more than `dead_above` dead into the open pack. The copies are made durable and
+        indexed before the old pack is deleted, so a crash at any point loses nothing."""
+        res = CompactResult()
+        with self._maint_lock:
+            # Order matters: list the packs, then see which are being written, then count live
+            # rows. A staged blob stays staged until its row is committed, so a pack is either
+            # busy or its rows are counted: never deleted with blobs on the way to the index.
+            packs = list(self._packs.glob(f"*{SUFFIX}"))
+            with self._pack_lock:
+                busy = set(self._dirty) | {row[0] for row in self._staged.values()}
+                if self._cur is not None:
+                    busy.add(self._cur.name)
+            live = self._index.live_by_pack()
+            victims: list[tuple[Path, int]] = []
+            for path in packs:
+                if path.name in busy:
+                    continue
+                size = path.stat().st_size
+                blobs, used = live.get(path.name, (0, 0))
+                if blobs == 0 or used + len(MAGIC) < size * (1 - dead_above):
+                    victims.append((path, size - used - len(MAGIC)))
+            for path, _dead in victims:
+                for cid, offset, length in self._index.rows_of(path.name):
+                    self.put(cid, read_at(path, offset, length))
+                    res.blobs_moved += 1
+            if victims:
+                self.sync()  # the copies are durable and indexed before an old pack goes
+                for path, dead in victims:
+                    path.unlink(missing_ok=True)
+                    res.packs_removed += 1
+                    res.bytes_freed += dead
+        if victims:
+            log.info("compacted %d pack(s): %d live blob(s) moved, %d bytes freed",
+                     res.packs_removed, res.blobs_moved, res.bytes_freed)
+        return res
+
+    # ---- index --------------------------------------------------------------------------------
+
+    def rebuild_index(self) -> int:
+        """Re-create the pack index from the packs themselves (after packs.db was lost)."""
+        rows: list[tuple[bytes, Row]] = []
+        for path in sorted(self._packs.glob(f"*{SUFFIX}")):
+            rows.extend((cid, (path.name, off, n)) for cid, off, n in scan(path))
+        self._index.commit(rows)
+        log.warning("pack index %s was missing: rebuilt it from %d blob(s) in the packs",
+                    self._index.path, len(rows))
+        return len(rows)
+
+    def close(self) -> None:
+        self.sync()
+        with self._pack_lock:
+            if self._cur is not None:
+                os.close(self._cur.fd)
+                self._cur = None
+        self._index.close()
+
+
+def _storage_error(exc: OSError, root: Path) -> StorageError:
+    if exc.errno == errno.ENOSPC:
+        return StorageError("disk full", f"no space left for chunks in {root}")
+    return StorageError("cannot write chunk", str(exc))
 
 
 def _syncfs(path: Path) -> bool:

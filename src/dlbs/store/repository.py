@@ -120,6 +120,7 @@ class Repository:
         self._pool.shutdown(wait=True)
         self.catalog.set_meta("hlc", str(self.clock.last))
         self.catalog.close()
+        self.store.close()
 
     def set_chunk_fetcher(self, fetcher: ChunkFetcher | None) -> None:
         """Install the fallback used when a chunk is not held here (the cluster layer sets it)."""

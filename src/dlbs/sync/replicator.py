@@ -420,8 +420,8 @@ class Replicator:
         drop = [cid for cid, n in confirmed.items() if n >= replicas]
         if drop:
             self.catalog.remove_chunks(drop)  # forget first: a crash in between leaves an orphan file, not a hole
-            for cid in drop:
-                self.repo.store.delete(cid)
+            self.repo.store.delete_many(drop)
+            self.repo.store.compact()
             log.info("handed off %d chunk(s) now held by their %d placement holders", len(drop), replicas)
         return len(drop)
 
