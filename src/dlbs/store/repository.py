@@ -178,7 +178,11 @@ class Repository:
                 if cid not in in_this_blob and not self.catalog.has_chunk(cid):
                     in_this_blob.add(cid)
                     self._inflight.acquire()
-                    fut = self._pool.submit(self._encode_and_store, cid, data)
+                    try:
+                        fut = self._pool.submit(self._encode_and_store, cid, data)
+                    except BaseException:  # the pool is shut down (node closing): the slot is not taken
+                        self._inflight.release()
+                        raise
                     fut.add_done_callback(lambda _f: self._inflight.release())
                     pending.append(fut)
                     while len(pending) >= MAX_IN_FLIGHT:
