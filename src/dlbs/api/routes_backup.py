@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime
 from typing import Any
 
@@ -56,9 +58,25 @@ async def jobs(request: Request) -> dict[str, Any]:
     return {"jobs": [j.to_json() for j in node_of(request).jobs.all()]}
 
 
+MAX_WAIT = 10.0
+
+
 @router.get("/jobs/{job_id}")
 async def job(request: Request, job_id: str) -> dict[str, Any]:
-    return node_of(request).jobs.get(job_id).to_json()
+    """A job's state; with `?wait=S` (up to 10 s) the answer waits until the job ends or S seconds
+    pass, so a watcher learns of the end at once instead of on its next poll."""
+    j = node_of(request).jobs.get(job_id)
+    raw = request.query_params.get("wait", "0")
+    try:
+        wait = float(raw)
+    except ValueError:
+        raise InvalidInput("invalid wait", f"{raw!r} is not a number of seconds") from None
+    if not 0 <= wait <= MAX_WAIT:
+        raise InvalidInput("invalid wait", f"wait must be between 0 and {MAX_WAIT:g} seconds")
+    deadline = time.monotonic() + wait
+    while j.state == "running" and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    return j.to_json()
 
 
 @router.get("/snapshots")

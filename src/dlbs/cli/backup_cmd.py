@@ -4,7 +4,6 @@ then a progress bar while the job runs)."""
 from __future__ import annotations
 
 import os
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,7 @@ def watch_job(client: NodeClient, job: dict[str, Any]) -> dict[str, Any]:
     with progress:
         task = progress.add_task(job["title"], total=None, files="")
         while job["state"] == "running":
-            time.sleep(0.25)
-            job = client.get_json(f"/api/v1/jobs/{job['id']}")
+            job = client.get_json(f"/api/v1/jobs/{job['id']}?wait=0.25")  # returns as soon as it ends
             p = job.get("progress") or {}
             if "bytes_total" in p:
                 progress.update(task, total=p["bytes_total"] or None, completed=p.get("bytes_done", 0),
