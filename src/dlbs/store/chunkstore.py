@@ -8,11 +8,9 @@ dict for tests. The same conformance suite runs against both
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import logging
 import os
-import sys
 import threading
 import time
 import uuid
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from dlbs.errors import NotFound, StorageError
+from dlbs.store.durability import Flusher
 from dlbs.store.packs import ENTRY, MAGIC, PACK_BELOW, PACK_TARGET, SUFFIX, PackIndex, Row, read_at, scan, write_all
 
 log = logging.getLogger(__name__)
@@ -134,12 +133,11 @@ class FsChunkStore:
     visible only when whole. Blobs below `PACK_BELOW` are appended to the open pack
     (`root/packs/`, see `dlbs.store.packs`) and indexed in `root/packs.db`.
 
-    Durability is batched: `put` does not fsync; `sync()` makes every blob put since the last call
-    durable at once — with one `syncfs(2)` on Linux (one fsync costs ~0.25 ms here, so per-chunk
-    fsyncs capped small-file backups at a few thousand files a second), else by fsyncing each new
-    file, pack and directory — and only then commits the pack index. Callers record chunks in the
-    catalog only after `sync()`, and `put` always rewrites, so bytes a power cut left half-written
-    are never trusted.
+    Durability is batched: `put` does not fsync and `sync()` makes every blob put before it
+    durable, then commits the pack index. A background flusher (`dlbs.store.durability`) fsyncs
+    each loose file and each full pack as soon as it is written, so `sync()` mostly waits for the
+    open pack only. Callers record chunks in the catalog only after `sync()`, and `put` always
+    rewrites, so bytes a power cut left half-written are never trusted.
     """
 
     def __init__(self, root: Path, *, pack_below: int = PACK_BELOW, pack_target: int = PACK_TARGET) -> None:
@@ -149,14 +147,10 @@ class FsChunkStore:
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._packs = root / "packs"
         self._packs.mkdir(exist_ok=True)
-        self._pending: list[Path] = []
-        self._lock = threading.Lock()  # guards _pending
+        self._lock = threading.Lock()  # the open pack (its writes too) and _staged
         self._sync_lock = threading.Lock()
-        self._pack_lock = threading.Lock()  # guards the open pack, _dirty and _staged
         self._maint_lock = threading.Lock()  # deletes and compaction, one at a time
         self._cur: _OpenPack | None = None
-        self._dirty: dict[str, _OpenPack] = {}  # packs written since the last sync
-        self._new_pack = False  # a pack was created since the last sync: fsync the folder
         self._staged: dict[bytes, Row] = {}  # written, not yet durable and indexed
         for stale in self._tmp.iterdir():  # leftovers of a crash (older layout): never visible
             stale.unlink(missing_ok=True)
@@ -167,6 +161,8 @@ class FsChunkStore:
         self._index = PackIndex(root / "packs.db")
         if self._index.created and any(self._packs.glob(f"*{SUFFIX}")):
             self.rebuild_index()
+        self._flusher = Flusher()
+        self._flusher.dir_changed(self.root)  # tmp/ and packs/ may be new
 
     # ---- writing ------------------------------------------------------------------------------
 
@@ -174,22 +170,24 @@ class FsChunkStore:
         if len(blob) >= self.pack_below:
             self._put_loose(chunk_id, blob)
             return
-        header = ENTRY.pack(chunk_id, len(blob))
-        with self._pack_lock:
+        entry = ENTRY.pack(chunk_id, len(blob)) + blob  # one write: a copy of < 512 KiB is cheaper
+        with self._lock:
             pack = self._cur or self._open_pack()
+            path = self._packs / pack.name
             try:
-                write_all(pack.fd, header)
-                write_all(pack.fd, blob)
+                write_all(pack.fd, entry)
             except OSError as exc:
                 # The pack's tail is torn now: leave it (its whole entries stay) and start another.
-                self._cur = None
-                self._dirty[pack.name] = pack
+                self._close_pack(pack)
                 raise _storage_error(exc, self.root) from exc
-            self._staged[chunk_id] = (pack.name, pack.size + ENTRY.size, len(blob))
-            pack.size += ENTRY.size + len(blob)
-            self._dirty[pack.name] = pack
-            if pack.size >= self.pack_target:
-                self._cur = None  # full: closed once a sync has made it durable
+            pack.size += len(entry)
+            full = pack.size >= self.pack_target
+            # Marked written before the blob is staged: sync() snapshots the staged blobs first,
+            # then flushes, so a staged blob's bytes are always in that flush.
+            self._flusher.written(path, done=full)
+            self._staged[chunk_id] = (pack.name, pack.size - len(blob), len(blob))
+            if full:
+                self._close_pack(pack)
             flush = len(self._staged) >= AUTO_SYNC
         if flush:  # bounds the memory of a huge run between syncs
             self.sync()
@@ -197,10 +195,11 @@ class FsChunkStore:
     def _open_pack(self) -> _OpenPack:
         name = uuid.uuid4().hex + SUFFIX
         try:
-            fd = os.open(self._packs / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileNotFoundError:
-            self._packs.mkdir(exist_ok=True)
-            fd = os.open(self._packs / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                fd = os.open(self._packs / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileNotFoundError:
+                self._packs.mkdir(exist_ok=True)
+                fd = os.open(self._packs / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
             raise _storage_error(exc, self.root) from exc
         try:
@@ -208,9 +207,14 @@ class FsChunkStore:
         except OSError as exc:
             os.close(fd)
             raise _storage_error(exc, self.root) from exc
+        self._flusher.dir_changed(self._packs)
         self._cur = _OpenPack(name, fd, len(MAGIC))
-        self._new_pack = True
         return self._cur
+
+    def _close_pack(self, pack: _OpenPack) -> None:
+        if self._cur is pack:
+            self._cur = None
+        os.close(pack.fd)  # its bytes are made durable through the path (the flusher, sync)
 
     def _put_loose(self, chunk_id: bytes, blob: bytes) -> None:
         final = self.path_of(chunk_id)
@@ -222,6 +226,7 @@ class FsChunkStore:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileNotFoundError:
                 final.parent.mkdir(exist_ok=True)
+                self._flusher.dir_changed(self.root)
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 write_all(fd, blob)
@@ -231,51 +236,33 @@ class FsChunkStore:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise _storage_error(exc, self.root) from exc
-        with self._lock:
-            self._pending.append(final)
+        self._flusher.dir_changed(final.parent)
+        self._flusher.written(final, done=True)
 
     def sync(self) -> None:
-        # Held for the whole flush: a caller whose blobs another thread's sync() took waits here
-        # until that flush is done, so "sync() returned" always means "my blobs are durable".
+        """Make every blob put before this call durable, then index the packed ones.
+
+        Most bytes are durable already: the flusher fsyncs each loose file and each full pack as
+        soon as it is written. Held for the whole flush: a caller whose blobs another thread's
+        sync() took waits here until that flush is done."""
         with self._sync_lock:
             with self._lock:
-                loose, self._pending = self._pending, []
-            with self._pack_lock:
                 staged = dict(self._staged)
-                dirty, self._dirty = list(self._dirty.values()), {}
-                new_pack, self._new_pack = self._new_pack, False
-            if loose or dirty:
-                self._flush(loose, dirty, new_pack)
+            try:
+                self._flusher.flush()
+            except OSError as exc:
+                raise _storage_error(exc, self.root) from exc
             if staged:
                 self._index.commit(staged.items())
-            with self._pack_lock:
-                for cid, row in staged.items():
-                    if self._staged.get(cid) == row:
-                        del self._staged[cid]
-                for pack in dirty:  # full or torn packs are done with once durable
-                    if pack is not self._cur and pack.name not in self._dirty:
-                        os.close(pack.fd)
-
-    def _flush(self, loose: list[Path], dirty: list[_OpenPack], new_pack: bool) -> None:
-        if len(loose) + len(dirty) > 4 and _syncfs(self.root):
-            return
-        for pack in dirty:
-            os.fsync(pack.fd)
-        dirs = {p.parent for p in loose} | ({self._packs} if new_pack else set())
-        for path in [*loose, *dirs, self.root]:
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except FileNotFoundError:  # deleted meanwhile (prune): nothing to make durable
-                continue
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                with self._lock:
+                    for cid, row in staged.items():
+                        if self._staged.get(cid) == row:
+                            del self._staged[cid]
 
     # ---- reading ------------------------------------------------------------------------------
 
     def _row(self, chunk_id: bytes) -> Row | None:
-        with self._pack_lock:
+        with self._lock:
             row = self._staged.get(chunk_id)
         return row if row is not None else self._index.lookup(chunk_id)
 
@@ -315,7 +302,7 @@ class FsChunkStore:
 
     def added_at(self, chunk_id: bytes) -> float | None:
         """When the blob was stored (unix time), or None if it is not here."""
-        with self._pack_lock:
+        with self._lock:
             if chunk_id in self._staged:
                 return time.time()
         added = self._index.added(chunk_id)
@@ -340,7 +327,7 @@ class FsChunkStore:
                     continue
                 loose.add(cid)
                 yield cid
-        with self._pack_lock:
+        with self._lock:
             staged = set(self._staged)
         for cid in self._index.ids():
             if cid not in loose and cid not in staged:
@@ -361,7 +348,7 @@ class FsChunkStore:
         """Forget blobs (one index transaction); packed bytes become dead space for `compact`."""
         ids = list(ids)
         with self._maint_lock:
-            with self._pack_lock:
+            with self._lock:
                 for cid in ids:
                     self._staged.pop(cid, None)
             self._index.remove(ids)
@@ -378,8 +365,8 @@ class FsChunkStore:
             # rows. A staged blob stays staged until its row is committed, so a pack is either
             # busy or its rows are counted: never deleted with blobs on the way to the index.
             packs = list(self._packs.glob(f"*{SUFFIX}"))
-            with self._pack_lock:
-                busy = set(self._dirty) | {row[0] for row in self._staged.values()}
+            with self._lock:
+                busy = {row[0] for row in self._staged.values()}
                 if self._cur is not None:
                     busy.add(self._cur.name)
             live = self._index.live_by_pack()
@@ -420,10 +407,10 @@ class FsChunkStore:
 
     def close(self) -> None:
         self.sync()
-        with self._pack_lock:
+        with self._lock:
             if self._cur is not None:
-                os.close(self._cur.fd)
-                self._cur = None
+                self._close_pack(self._cur)
+        self._flusher.close()
         self._index.close()
 
 
@@ -431,34 +418,3 @@ def _storage_error(exc: OSError, root: Path) -> StorageError:
     if exc.errno == errno.ENOSPC:
         return StorageError("disk full", f"no space left for chunks in {root}")
     return StorageError("cannot write chunk", str(exc))
-
-
-def _syncfs(path: Path) -> bool:
-    """syncfs(2) the filesystem holding `path`; False where the call is not available."""
-    libc = _libc()
-    if libc is None:
-        return False
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if libc.syncfs(fd) != 0:
-            return False
-    finally:
-        os.close(fd)
-    return True
-
-
-_LIBC: list[object] = []
-
-
-def _libc():  # type: ignore[no-untyped-def]
-    if not _LIBC:
-        lib = None
-        if sys.platform.startswith("linux"):
-            try:
-                lib = ctypes.CDLL(None, use_errno=True)
-                lib.syncfs.argtypes = [ctypes.c_int]
-                _ = lib.syncfs
-            except (OSError, AttributeError):
-                lib = None
-        _LIBC.append(lib)
-    return _LIBC[0]
