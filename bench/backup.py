@@ -14,9 +14,10 @@
    and the ratio dlbs/restic of each. Targets: first backup >= 1.3x restic's throughput,
    unchanged re-backup no slower, restore at least as fast, repository no larger.
 
-The page cache is warm for both tools (the dataset was just written); `--drop-caches` (root)
-drops it before every phase. With `--py-spy PATH` the node is sampled during each dlbs phase and
-the hottest functions are printed.
+The page cache is warm for both tools (the dataset was just written), and dirty pages are written
+back (`sync`) before every phase, so neither tool waits for the dataset's or the other tool's
+writes; `--drop-caches` (root) also empties the cache before every phase. With `--py-spy PATH`
+the node is sampled during each dlbs phase and the hottest functions are printed.
 
     .venv/bin/python bench/backup.py                          # 5,000 small files + 512 MiB large
     .venv/bin/python bench/backup.py --small 1000 --large-mib 100 --keep
@@ -203,9 +204,11 @@ class Phase:
     seconds: dict[str, float]
 
 
-def drop_caches(enabled: bool) -> None:
-    if enabled:
-        subprocess.run(["sync"], check=True)
+def settle(drop: bool) -> None:
+    """Write back every dirty page first, so no tool pays for the dataset's or the other tool's
+    writes; with `drop`, also empty the page cache."""
+    subprocess.run(["sync"], check=True)
+    if drop:
         Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
 
@@ -236,7 +239,7 @@ def main() -> int:
         def timed(name: str, action: str, target: Path | None = None) -> None:
             secs: dict[str, float] = {}
             for tool_name, tool in tools.items():
-                drop_caches(args.drop_caches)
+                settle(args.drop_caches)
                 prof = None
                 if args.py_spy and tool_name == "dlbs" and node.proc is not None:
                     out = work / f"profile-{name.replace(' ', '-')}.txt"

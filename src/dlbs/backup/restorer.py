@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ from dlbs.core.model import Version
 from dlbs.core.paths import under_prefix as under
 from dlbs.core.snapshot import DIR, FILE, SYMLINK, SnapshotInfo, TreeEntry
 from dlbs.errors import IntegrityError, InvalidInput, NotFound
+from dlbs.store.packs import write_all
 from dlbs.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,20 @@ def _select(entries: list[TreeEntry], include: str | None) -> list[tuple[TreeEnt
     if not chosen:
         raise NotFound("path not in snapshot", f"/{inc} is not in this snapshot")
     return chosen
+
+
+def _spread(files: Iterable[tuple[TreeEntry, str]]) -> list[tuple[TreeEntry, str]]:
+    """Files in an order that takes one from each folder in turn. Workers creating files in the
+    same folder queue on that folder's lock in the kernel (perf: the largest cost of a restore of
+    small files); taking the folders in turn puts concurrent workers in different folders."""
+    by_dir: dict[str, list[tuple[TreeEntry, str]]] = {}
+    for item in files:
+        by_dir.setdefault(item[1].rpartition("/")[0], []).append(item)
+    queues = list(by_dir.values())
+    out: list[tuple[TreeEntry, str]] = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        out.extend(q[i] for q in queues if i < len(q))
+    return out
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -97,11 +112,19 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
             last[0] = now
             progress(prog)  # progress callbacks may come from any restore worker
 
-    def safe_parent(dest: Path) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if not _inside(Path(os.path.realpath(dest.parent)), real_root):
-            raise InvalidInput("unsafe path", f"{dest} would be written outside {target}")
+    verified: set[Path] = set()  # folders already created and checked to be inside the target
 
+    def safe_parent(dest: Path) -> None:
+        parent = dest.parent
+        if parent in verified:
+            return
+        parent.mkdir(parents=True, exist_ok=True)
+        if not _inside(Path(os.path.realpath(parent)), real_root):
+            raise InvalidInput("unsafe path", f"{dest} would be written outside {target}")
+        with lock:
+            verified.add(parent)
+
+    lock = threading.Lock()
     for e, rel in chosen:
         if e.type == DIR:
             d = target / rel
@@ -109,7 +132,6 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
                 raise InvalidInput("unsafe path", f"{d} is a symlink; refusing to restore through it")
             d.mkdir(parents=True, exist_ok=True)
             safe_parent(d)
-    lock = threading.Lock()
 
     def restore_file(e: TreeEntry, rel: str) -> None:
         dest = target / rel
@@ -121,21 +143,26 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
         except (IsADirectoryError, NotADirectoryError, OSError) as exc:
             raise InvalidInput("cannot restore here", f"{dest}: {exc.strerror}") from None
         try:
-            with os.fdopen(fd, "wb") as out:
+            try:
                 for ref in e.chunks:
                     data = repo.read_chunk(ref)
                     sha.update(data)
-                    out.write(data)
+                    write_all(fd, data)
                     with lock:
                         prog.bytes_done += len(data)
                     tick()
-            if sha.hexdigest() != e.sha256:
-                raise IntegrityError("restored file does not match", f"/{e.path}: sha256 {sha.hexdigest()[:16]}…")
-            os.chmod(tmp, e.mode)
-            os.utime(tmp, ns=(e.mtime_ns, e.mtime_ns))
-            if dest.is_dir() and not dest.is_symlink():
-                raise InvalidInput("a folder is in the way", f"{dest} is a folder; the snapshot has a file there")
-            os.replace(tmp, dest)
+                if sha.hexdigest() != e.sha256:
+                    raise IntegrityError("restored file does not match",
+                                         f"/{e.path}: sha256 {sha.hexdigest()[:16]}…")
+                os.fchmod(fd, e.mode)
+                os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+            finally:
+                os.close(fd)
+            try:
+                os.replace(tmp, dest)
+            except IsADirectoryError:
+                raise InvalidInput("a folder is in the way",
+                                   f"{dest} is a folder; the snapshot has a file there") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -145,7 +172,7 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
 
     # Several files at once: creating and writing files, not decryption, dominates a restore.
     with ThreadPoolExecutor(max_workers=RESTORE_WORKERS, thread_name_prefix="dlbs-restore") as pool:
-        futures = [pool.submit(restore_file, e, rel) for e, rel in chosen if e.type == FILE]
+        futures = [pool.submit(restore_file, e, rel) for e, rel in _spread(x for x in chosen if x[0].type == FILE)]
         try:
             for f in futures:
                 f.result()
