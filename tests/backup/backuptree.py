@@ -21,11 +21,11 @@ from dlbs.store.repository import NodeInfo, Repository
 MiB = 1 << 20
 
 
-def open_repo(root: Path) -> Repository:
-    """A repository as a node builds one (service.py), with a fresh cluster secret."""
+def open_repo(root: Path, secret: bytes | None = None) -> Repository:
+    """A repository as a node builds one (service.py), with a fresh cluster secret unless given."""
     root.mkdir(parents=True, exist_ok=True)
     return Repository(Catalog(root / "catalog.db"), FsChunkStore(root / "chunks"),
-                      ClusterKeys.from_secret(os.urandom(32)), NodeInfo("node-1", "one"))
+                      ClusterKeys.from_secret(secret or os.urandom(32)), NodeInfo("node-1", "one"))
 
 
 def manifest(root: Path) -> dict[str, tuple[object, ...]]:

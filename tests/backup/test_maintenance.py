@@ -178,3 +178,32 @@ def test_check_only_requires_the_chunks_this_node_must_hold(repo: Repository, tm
     chunkdisk.remove(chunk_root(repo), cid)
     assert not maintenance.check(repo, lambda c: True).ok
     assert maintenance.check(repo, lambda c: c != cid).missing == []
+
+
+def test_prune_gives_the_space_of_forgotten_small_files_back(tmp_path: Path) -> None:
+    """Small files live in pack files: prune must rewrite mostly-dead packs, not just drop index rows."""
+    secret = os.urandom(32)
+    repo = open_repo(tmp_path / "repo", secret)
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(300):
+        (src / f"f{i:03d}.bin").write_bytes(os.urandom(20_000))
+    archiver.backup(repo, [str(src)])
+    for i in range(300):
+        if i % 10:
+            (src / f"f{i:03d}.bin").write_bytes(os.urandom(20_000))  # 90% of the files change
+    second, _ = archiver.backup(repo, [str(src)])
+    want = manifest(src)
+    repo.close()
+
+    repo = open_repo(tmp_path / "repo", secret)  # a later run: no pack is still being written
+    before = chunkdisk.disk_bytes(chunk_root(repo))
+    maintenance.forget(repo, KeepPolicy(last=1), dry_run=False)
+    res = maintenance.prune(repo, grace=0)
+    after = chunkdisk.disk_bytes(chunk_root(repo))
+    assert res.removed_chunks >= 270 and res.packs_compacted >= 1
+    assert before - after >= 0.8 * res.removed_bytes  # the bytes really left the disk
+    out = tmp_path / "out"
+    restorer.restore(repo, second, out)
+    assert manifest(restored_root(out, src)) == want
+    repo.close()

@@ -303,8 +303,12 @@ class FsChunkStore:
     def added_at(self, chunk_id: bytes) -> float | None:
         """When the blob was stored (unix time), or None if it is not here."""
         with self._lock:
-            if chunk_id in self._staged:
-                return time.time()
+            row = self._staged.get(chunk_id)
+        if row is not None:  # not indexed yet: its pack was last written at or after the put
+            try:
+                return (self._packs / row[0]).stat().st_mtime
+            except FileNotFoundError:
+                return None
         added = self._index.added(chunk_id)
         if added is not None:
             return added
