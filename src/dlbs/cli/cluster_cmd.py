@@ -13,11 +13,7 @@ from rich.text import Text
 from dlbs.cli.app import NodeOption, app, console, err_console, human_size, print_json
 from dlbs.cli.node_cmd import DataDirOption
 from dlbs.client import NodeClient
-from dlbs.config import load_config, parse_node_address, save_config
 from dlbs.errors import ConfigError, PeerError
-from dlbs.peer.client import PeerClient
-from dlbs.peer.tls import client_context, ensure_tls
-from dlbs.store.identity import ClusterSecret, DataDir, default_data_dir
 
 
 def _version_count(catalog: Path) -> int:
@@ -41,6 +37,12 @@ def join(
     name: str | None = typer.Option(None, "--name", help="This node's name (default: the host name)."),
 ) -> None:
     """Join this device to a cluster: verifies the peer over TLS and introduces this node to it."""
+    # Imported here: TLS, pydantic and the store cost ~100 ms, and every other command is faster without.
+    from dlbs.config import load_config, parse_node_address, save_config
+    from dlbs.peer.client import PeerClient
+    from dlbs.peer.tls import client_context, ensure_tls
+    from dlbs.store.identity import ClusterSecret, DataDir, default_data_dir
+
     cluster = ClusterSecret.from_token(token)
     parse_node_address(peer)
     root = data_dir or default_data_dir()

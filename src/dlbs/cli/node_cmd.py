@@ -11,7 +11,6 @@ from rich.text import Text
 from dlbs.cli.app import NodeOption, app, console, err_console, human_size, print_json
 from dlbs.client import NodeClient
 from dlbs.errors import ConfigError
-from dlbs.store.identity import ClusterSecret, DataDir, default_data_dir
 
 DataDirOption = typer.Option(None, "--data-dir", envvar="DLBS_DATA_DIR",
                              help="The node's data dir (default: the platform's user data dir).")
@@ -30,6 +29,7 @@ def node(
     """Run this device's node: the peer port and the web page."""
     from dlbs import server
     from dlbs.service import NodeService
+    from dlbs.store.identity import DataDir, default_data_dir  # heavy: only the commands that need it
 
     root = data_dir or default_data_dir()
     root.mkdir(parents=True, exist_ok=True)
@@ -57,6 +57,8 @@ def init(
     name: str | None = typer.Option(None, "--name", help="This node's name (default: the host name)."),
 ) -> None:
     """Make this device the first node of a new cluster."""
+    from dlbs.store.identity import DataDir, default_data_dir  # heavy: only the commands that need it
+
     root = data_dir or default_data_dir()
     dd = DataDir(root)
     if dd.cluster_file.exists():
@@ -76,8 +78,10 @@ def init(
 @app.command()
 def invite(data_dir: Path | None = DataDirOption) -> None:
     """Print the cluster token: what another device needs to join (keep it secret)."""
+    from dlbs.store.identity import DataDir, default_data_dir  # heavy: only the commands that need it
+
     root = data_dir or default_data_dir()
-    cluster: ClusterSecret = DataDir(root).cluster()
+    cluster = DataDir(root).cluster()
     print(cluster.token)
     err_console.print("On the new device: dlbs join <token> --peer THIS_HOST:8000  (the token is a secret)")
 
