@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from dlbs.errors import NotFound
-from dlbs.store.chunkstore import ChunkStore, FsChunkStore, Location, MemChunkStore
+from dlbs.store.chunkstore import ChunkStore, FsChunkStore, Location
+from dlbs.store.memstore import MemChunkStore
 
 
 def cid(n: int) -> bytes:
@@ -373,3 +374,22 @@ def test_fs_a_rewrite_after_a_background_flush_is_flushed_again(tmp_path: Path,
     s.sync()
     assert str(s.path_of(cid(1))) in synced
     assert s.get(cid(1)) == b"second version"
+
+
+def test_fs_a_store_written_before_packs_existed_reads_as_before(tmp_path: Path) -> None:
+    """Stores made by an older dlbs hold every blob as a file of its own; they open unchanged."""
+    old = FsChunkStore(tmp_path / "chunks", pack_below=0)  # what the old layout wrote
+    blobs = {cid(i): os.urandom(100 * i + 10) for i in range(10)}
+    for k, v in blobs.items():
+        old.put(k, v)
+    old.close()
+    new = FsChunkStore(tmp_path / "chunks")
+    assert set(new.ids()) == set(blobs)
+    for k, v in blobs.items():
+        assert new.get(k) == v and not new.locate(k).packed  # type: ignore[union-attr]
+    new.put(cid(50), b"new small blob")
+    new.delete(cid(3))
+    new.close()
+    again = FsChunkStore(tmp_path / "chunks")
+    assert set(again.ids()) == (set(blobs) - {cid(3)}) | {cid(50)}
+    assert again.locate(cid(50)).packed  # type: ignore[union-attr]

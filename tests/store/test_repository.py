@@ -16,7 +16,8 @@ import chunkdisk
 from dlbs.core.keys import ClusterKeys
 from dlbs.errors import IntegrityError, InvalidInput, NotFound
 from dlbs.store.catalog import Catalog
-from dlbs.store.chunkstore import FsChunkStore, MemChunkStore
+from dlbs.store.chunkstore import FsChunkStore
+from dlbs.store.memstore import MemChunkStore
 from dlbs.store.repository import EMPTY_SHA256, NodeInfo, Repository
 
 MiB = 1 << 20

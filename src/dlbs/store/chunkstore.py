@@ -1,8 +1,8 @@
 """Chunk stores: where sealed chunk blobs live, keyed by chunk id.
 
 `ChunkStore` is the contract; `FsChunkStore` keeps large chunks one file each under
-`chunks/ab/<id>` and small ones in pack files (`dlbs.store.packs`); `MemChunkStore` keeps them in a
-dict for tests. The same conformance suite runs against both
+`chunks/ab/<id>` and small ones in pack files (`dlbs.store.packs`); `MemChunkStore`
+(`dlbs.store.memstore`) keeps them in a dict for tests. The same conformance suite runs against both
 (tests/store/test_chunkstore.py).
 """
 
@@ -12,7 +12,6 @@ import errno
 import logging
 import os
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -67,58 +66,6 @@ class ChunkStore(Protocol):
     def sync(self) -> None: ...
     def compact(self) -> CompactResult: ...
     def close(self) -> None: ...
-
-
-class MemChunkStore:
-    """An in-memory ChunkStore for tests. Everything is durable at once."""
-
-    def __init__(self) -> None:
-        self._blobs: dict[bytes, bytes] = {}
-        self._added: dict[bytes, float] = {}
-        self._lock = threading.Lock()
-
-    def put(self, chunk_id: bytes, blob: bytes) -> None:
-        with self._lock:
-            self._blobs[chunk_id] = bytes(blob)
-            self._added[chunk_id] = time.time()
-
-    def get(self, chunk_id: bytes) -> bytes:
-        with self._lock:
-            try:
-                return self._blobs[chunk_id]
-            except KeyError:
-                raise NotFound("chunk not found", chunk_id.hex()) from None
-
-    def has(self, chunk_id: bytes) -> bool:
-        with self._lock:
-            return chunk_id in self._blobs
-
-    def delete(self, chunk_id: bytes) -> None:
-        self.delete_many([chunk_id])
-
-    def delete_many(self, ids: Iterable[bytes]) -> None:
-        with self._lock:
-            for cid in ids:
-                self._blobs.pop(cid, None)
-                self._added.pop(cid, None)
-
-    def ids(self) -> Iterator[bytes]:
-        with self._lock:
-            keys = list(self._blobs)
-        yield from keys
-
-    def added_at(self, chunk_id: bytes) -> float | None:
-        with self._lock:
-            return self._added.get(chunk_id)
-
-    def sync(self) -> None:
-        return None
-
-    def compact(self) -> CompactResult:
-        return CompactResult()
-
-    def close(self) -> None:
-        return None
 
 
 class _OpenPack:
