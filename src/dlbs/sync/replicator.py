@@ -26,25 +26,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from dlbs.config import Config
 from dlbs.core import placement
 from dlbs.core.model import KIND_SNAPSHOT, ChunkRef, Version
-from dlbs.errors import DlbsError, IntegrityError, PeerError
+from dlbs.errors import DlbsError, PeerError
 from dlbs.events import EventBus
 from dlbs.peer.client import PeerClient, PeerUnreachable
 from dlbs.peer.protocol import PROTOCOL, version_from_wire
 from dlbs.store.members import Members
 from dlbs.store.repository import Repository
+from dlbs.sync.fetch import PullResult, StreamFetcher
 
 log = logging.getLogger(__name__)
 
 VERSION_BATCH = 500
-CHUNK_BATCH_BYTES = 16 * 1024 * 1024
-CHUNK_BATCH_COUNT = 64
-FETCH_STREAMS = 3
 
 
 @dataclass
@@ -63,29 +60,6 @@ class PeerState:
     is_self: bool = False
     last_attempt: float = 0.0  # monotonic time of the last hello, answered or not
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-
-@dataclass
-class PullResult:
-    address: str
-    node_id: str | None = None
-    name: str = ""
-    status: str = "ok"  # ok, offline, error, self
-    versions: int = 0
-    chunks: int = 0
-    bytes: int = 0
-    missing_chunks: int = 0
-    rejected_chunks: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "node": self.name or self.address, "id": self.node_id, "name": self.name, "address": self.address,
-            "status": self.status, "pulled_versions": self.versions, "fetched_chunks": self.chunks,
-            "bytes": self.bytes, "missing_chunks": self.missing_chunks, "rejected_chunks": self.rejected_chunks,
-            "seconds": round(self.seconds, 3), "error": self.error,
-        }
 
 
 class Replicator:
@@ -112,11 +86,11 @@ class Replicator:
         self._states: dict[str, PeerState] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._fetch_pool = ThreadPoolExecutor(max_workers=FETCH_STREAMS, thread_name_prefix="dlbs-fetch")
+        self.fetcher = StreamFetcher(repo, events)
 
     def stop(self) -> None:
         self._stopping.set()
-        self._fetch_pool.shutdown(wait=False, cancel_futures=True)
+        self.fetcher.stop()
         with self._lock:
             for c in self._clients.values():
                 c.close()
@@ -303,64 +277,12 @@ class Replicator:
                 continue
             tried.add(address)
             try:
-                remaining = self._fetch_from(address, remaining, res)
+                remaining = self.fetcher.fetch(self.client(address), remaining, res)
             except PeerUnreachable as exc:
                 self._offline(self.state(address), exc.reason)
         res.missing_chunks += len(remaining)
         if remaining:
             log.warning("%d chunk(s) could not be fetched from any peer yet; will retry", len(remaining))
-
-    def _fetch_from(self, address: str, ids: list[bytes], res: PullResult) -> list[bytes]:
-        """Fetch `ids` from one peer in batched streams; returns the ids it could not give."""
-        client = self.client(address)
-        groups: list[list[bytes]] = [[]]
-        for cid in ids:
-            if len(groups[-1]) >= CHUNK_BATCH_COUNT:
-                groups.append([])
-            groups[-1].append(cid)
-        futures = [self._fetch_pool.submit(self._fetch_group, client, g, res) for g in groups if g]
-        missing: list[bytes] = []
-        first_error: Exception | None = None
-        for f in futures:
-            try:
-                missing.extend(f.result())
-            except PeerUnreachable as exc:
-                first_error = first_error or exc
-        if first_error is not None:
-            raise first_error
-        return missing
-
-    def _fetch_group(self, client: PeerClient, ids: list[bytes], res: PullResult) -> list[bytes]:
-        wanted = set(ids)
-        got: list[tuple[bytes, int, int]] = []
-        missing: list[bytes] = []
-        try:
-            for cid, blob in client.fetch_chunks(ids):
-                if cid not in wanted:
-                    raise PeerError("bad chunk stream", f"{client.address} sent a chunk we did not ask for")
-                wanted.discard(cid)
-                if blob is None:
-                    missing.append(cid)
-                    continue
-                try:
-                    data = self.repo.codec.decode(cid, blob)
-                except IntegrityError as exc:
-                    res.rejected_chunks += 1
-                    missing.append(cid)
-                    log.error("rejected chunk %s from %s: %s", cid.hex()[:16], client.address, exc.detail)
-                    self.events.publish("integrity", f"Rejected a bad chunk from {client.address}", "error",
-                                        chunk=cid.hex(), detail=exc.detail)
-                    continue
-                self.repo.store.put(cid, blob)
-                got.append((cid, len(data), len(blob)))
-                res.chunks += 1
-                res.bytes += len(blob)
-        finally:
-            if got:
-                self.repo.store.sync()
-                self.catalog.add_chunks(got)
-        missing.extend(wanted)
-        return missing
 
     # ---- holding and reading ------------------------------------------------------------------
 
@@ -447,16 +369,8 @@ class Replicator:
                 blob = self.client(st.address).get_chunk(chunk_id)
             except PeerError:
                 continue
-            if blob is None:
-                continue
-            try:
-                self.repo.codec.decode(chunk_id, blob)
-            except IntegrityError as exc:
-                log.error("rejected chunk %s from %s: %s", chunk_id.hex()[:16], st.address, exc.detail)
-                self.events.publish("integrity", f"Rejected a bad chunk from {st.address}", "error",
-                                    chunk=chunk_id.hex(), detail=exc.detail)
-                continue
-            return blob
+            if blob is not None and self.fetcher.verify(chunk_id, blob, st.address) is not None:
+                return blob
         return None
 
     def notify_all(self, addresses: Iterable[str] | None = None) -> None:
