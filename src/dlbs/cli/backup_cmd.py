@@ -181,7 +181,8 @@ def check(
     if as_json:
         print_json(r)
     else:
-        console.print(Text(f"{r['entries']} entries, {r['chunks_checked']} chunks read: {len(r['missing'])} missing, "
+        entries = f"{r['entries']} {'entry' if r['entries'] == 1 else 'entries'}"
+        console.print(Text(f"{entries}, {r['chunks_checked']} chunks read: {len(r['missing'])} missing, "
                            f"{len(r['corrupt'])} corrupt, {len(r['repaired'])} repaired, "
                            f"{len(r['unrepaired'])} not repaired"))
         for e in r["unreadable_entries"]:
