@@ -198,8 +198,12 @@ def test_prune_gives_the_space_of_forgotten_small_files_back(tmp_path: Path) -> 
 
     repo = open_repo(tmp_path / "repo", secret)  # a later run: no pack is still being written
     before = chunkdisk.disk_bytes(chunk_root(repo))
+    would = maintenance.forget(repo, KeepPolicy(last=1), dry_run=True)
+    dry = maintenance.prune(repo, grace=0, dry_run=True, forgetting=frozenset(s.id for s in would.forget))
+    assert chunkdisk.disk_bytes(chunk_root(repo)) == before and dry.packs_compacted == 0
     maintenance.forget(repo, KeepPolicy(last=1), dry_run=False)
     res = maintenance.prune(repo, grace=0)
+    assert (dry.removed_chunks, dry.removed_bytes) == (res.removed_chunks, res.removed_bytes)  # the dry run told
     after = chunkdisk.disk_bytes(chunk_root(repo))
     assert res.removed_chunks >= 270 and res.packs_compacted >= 1
     assert before - after >= 0.8 * res.removed_bytes  # the bytes really left the disk

@@ -48,18 +48,23 @@ class PruneResult:
     compacted_bytes: int = 0
 
 
-def referenced_chunks(repo: Repository) -> set[bytes]:
+def referenced_chunks(repo: Repository, forgetting: frozenset[str] = frozenset()) -> set[bytes]:
+    """Chunks some file version or live snapshot needs; `forgetting`: snapshot ids to count as gone."""
     refs: set[bytes] = set()
     for v in repo.catalog.all_versions(KIND_FILE):
         refs.update(r.id for r in v.chunks)
     for v in live_snapshots(repo):
-        refs.update(r.id for r in repo.chunks_of(v))
+        if v.path not in forgetting:
+            refs.update(r.id for r in repo.chunks_of(v))
     return refs
 
 
-def prune(repo: Repository, grace: float = DEFAULT_GRACE, dry_run: bool = False) -> PruneResult:
+def prune(repo: Repository, grace: float = DEFAULT_GRACE, dry_run: bool = False,
+          forgetting: frozenset[str] = frozenset()) -> PruneResult:
+    """Remove chunks nothing references (after `grace` seconds). A dry run after a dry-run forget
+    passes the snapshots that forget would drop as `forgetting`, so it shows what the real run does."""
     res = PruneResult()
-    refs = referenced_chunks(repo)
+    refs = referenced_chunks(repo, forgetting)
     now = time.time()
     doomed: list[bytes] = []
     for cid, _length, stored, added in repo.catalog.chunk_rows():

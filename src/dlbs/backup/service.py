@@ -114,7 +114,8 @@ class BackupService:
         }
         if prune:
             grace = float(self._config().prune_grace)
-            r = maintenance.prune(self.repo, grace=grace, dry_run=dry_run)
+            r = maintenance.prune(self.repo, grace=grace, dry_run=dry_run,
+                                  forgetting=frozenset(s.id for s in decision.forget) if dry_run else frozenset())
             out["prune"] = {"removed_chunks": r.removed_chunks, "removed_bytes": r.removed_bytes,
                             "kept_in_grace": r.kept_in_grace, "orphan_files": r.orphan_files,
                             "packs_compacted": r.packs_compacted, "compacted_bytes": r.compacted_bytes}
