@@ -145,3 +145,20 @@ def test_snapshot_info_from_its_catalog_entry() -> None:
     assert SnapshotInfo.from_version(v) == info
     assert info.short_id == "abababab"
     assert info.to_json()["partial"] is True and info.to_json()["parent"] == "cd" * 16
+
+
+def _entry(kind: str, path: str, meta: str = "", deleted: bool = False) -> Version:
+    return Version(origin="n", seq=1, path=path, hlc=1, deleted=deleted, size=0, mode=0, mtime_ns=0, sha256="",
+                   chunks=(), supersedes=(), node_name="n", kind=kind, meta=meta)
+
+
+def test_entries_received_from_a_peer_are_described_in_words() -> None:
+    from dlbs.core.snapshot import describe_entry
+
+    sid = "c9ec7e4c699748ea0ab53610bffb3de1"
+    assert describe_entry(_entry("snapshot", sid, '{"paths": ["/home/me/Documents"]}')) == \
+        "received snapshot c9ec7e4c of /home/me/Documents"
+    assert describe_entry(_entry("snapshot", sid, "{not json")) == "received snapshot c9ec7e4c"
+    assert describe_entry(_entry("forget", "forget-1234")) == "received a forget of older snapshots"
+    assert describe_entry(_entry("file", "photos/a.jpg")) == "received photos/a.jpg"
+    assert describe_entry(_entry("file", "photos/a.jpg", deleted=True)) == "deleted photos/a.jpg"

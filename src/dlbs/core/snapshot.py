@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlbs.core.model import ChunkRef, Version
+from dlbs.core.model import KIND_FORGET, KIND_SNAPSHOT, ChunkRef, Version
 from dlbs.core.paths import validate_path
 from dlbs.errors import IntegrityError, InvalidInput
 
@@ -156,3 +156,15 @@ def diff_trees(old: list[TreeEntry], new: list[TreeEntry]) -> TreeDiff:
         changed=tuple(sorted(p for p in set(a) & set(b) if not a[p].same_content(b[p]))),
     )
 
+
+def describe_entry(v: Version) -> str:
+    """What an entry received from a peer is, in words for the activity log."""
+    if v.kind == KIND_SNAPSHOT:
+        try:
+            info = SnapshotInfo.from_version(v)
+            return f"received snapshot {v.path[:8]} of {', '.join(info.paths)}"
+        except (ValueError, TypeError):  # a malformed meta from a peer: still say what it is
+            return f"received snapshot {v.path[:8]}"
+    if v.kind == KIND_FORGET:
+        return "received a forget of older snapshots"
+    return f"{'deleted' if v.deleted else 'received'} {v.path}"

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from dlbs.config import Config
 from dlbs.core import placement
 from dlbs.core.model import KIND_SNAPSHOT, ChunkRef, Version
+from dlbs.core.snapshot import describe_entry
 from dlbs.errors import DlbsError, PeerError
 from dlbs.events import EventBus
 from dlbs.peer.client import PeerClient, PeerUnreachable
@@ -263,8 +264,7 @@ class Replicator:
             return
         if len(added) <= 3:
             for v in added:
-                verb = "deleted" if v.deleted else "received"
-                self.events.publish("sync", f"{source}: {verb} {v.path}", "info", path=v.path)
+                self.events.publish("sync", f"{source}: {describe_entry(v)}", "info", path=v.path)
         else:
             self.events.publish("sync", f"{source}: received {len(added)} versions", "info", count=len(added))
 

@@ -25,7 +25,8 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
 const shortDateTime = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 const dateOnly = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
 const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const relativeLong = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const relativeShort = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
 
 /** A Date from an ISO string, seconds since the epoch, or a Date; null if there is none. */
 export function toDate(value) {
@@ -50,10 +51,12 @@ export function formatClock(value) {
   return d ? clock.format(d) : "";
 }
 
-/** "3 minutes ago", "yesterday", "just now"; "never" for no date. */
-export function timeAgo(value, now = Date.now()) {
+/** "3 minutes ago", "yesterday", "just now"; "never" for no date. `short`: "3 min. ago", for
+ *  places as narrow as a stat card. */
+export function timeAgo(value, now = Date.now(), short = false) {
   const d = toDate(value);
   if (!d) return "never";
+  const relative = short ? relativeShort : relativeLong;
   const seconds = Math.round((d.getTime() - now) / 1000);
   const abs = Math.abs(seconds);
   if (abs < 10) return "just now";

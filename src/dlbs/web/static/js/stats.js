@@ -29,7 +29,7 @@ export function renderStats(s) {
   const online = s.nodes_online ?? 1;
   card("nodes").set(`${online} / ${total}`, total <= 1 ? "this node only" : online < total ? `${total - online} offline` : "all online",
     online < total ? "warn" : "good");
-  card("sync").set(s.last_sync ? timeAgo(s.last_sync) : "never", s.last_sync ? formatShortDateTime(s.last_sync) : "no sync yet");
+  card("sync").set(s.last_sync ? timeAgo(s.last_sync, Date.now(), true) : "never", s.last_sync ? formatShortDateTime(s.last_sync) : "no sync yet");
   const errors = s.integrity_errors || 0;
   card("integrity").set(String(errors), errors ? "run dlbs check --repair" : "all chunks verified", errors ? "bad" : "good");
 }
