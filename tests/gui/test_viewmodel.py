@@ -66,15 +66,23 @@ def test_node_rows_one_node_cluster_shows_no_peers() -> None:
 
 
 def test_node_rows_peers_online_and_down() -> None:
+    from dlbs.service import ago  # what the node puts in /api/v1/status
+
+    now = 1_000_000.0
     status = {"node_name": "a", "uptime": 5, "nodes": [
-        {"name": "pi", "address": "10.0.0.2:8000", "online": True, "last_sync_ago": "3m", "behind": 2},
+        {"name": "pi", "address": "10.0.0.2:8000", "online": True, "last_sync_ago": ago(now, now - 180), "behind": 2},
         {"name": "", "address": "10.0.0.3:8000", "online": False, "reason": "connection refused",
-         "last_seen_ago": None},
+         "last_seen_ago": ago(now, None)},
+        {"name": "nas", "address": "10.0.0.4:8000", "online": True, "last_sync_ago": ago(now, None)},
+        {"name": "old", "address": "10.0.0.5:8000", "online": False, "last_seen_ago": ago(now, now - 7200)},
     ]}
     rows = vm.node_rows(status, "http://x")
-    assert [(r.name, r.state) for r in rows] == [("a", "online"), ("pi", "online"), ("10.0.0.3:8000", "offline")]
+    assert [(r.name, r.state) for r in rows] == [("a", "online"), ("pi", "online"), ("10.0.0.3:8000", "offline"),
+                                                  ("nas", "online"), ("old", "offline")]
     assert rows[1].detail == "synced 3m ago · 2 behind"
     assert rows[2].detail == "connection refused · never seen"
+    assert rows[3].detail == "online, not synced yet"
+    assert rows[4].detail == "last seen 2h ago"
 
 
 def test_node_rows_unreachable_node_is_down() -> None:

@@ -134,12 +134,14 @@ def node_rows(status: Mapping[str, Any] | None, base_url: str, error: str = "") 
         online = bool(p.get("online"))
         address = str(p.get("address") or "")
         name = str(p.get("name") or address or p.get("id") or "peer")
+        # The node says "3m ago" or "never" (service.ago).
+        synced, seen_ago = p.get("last_sync_ago"), p.get("last_seen_ago")
         if online:
-            detail = f"synced {p['last_sync_ago']} ago" if p.get("last_sync_ago") else "online"
+            detail = f"synced {synced}" if synced and synced != "never" else "online, not synced yet"
             if p.get("behind"):
                 detail += f" · {p['behind']} behind"
         else:
-            seen = f"last seen {p['last_seen_ago']} ago" if p.get("last_seen_ago") else "never seen"
+            seen = f"last seen {seen_ago}" if seen_ago and seen_ago != "never" else "never seen"
             detail = f"{p['reason']} · {seen}" if p.get("reason") else seen
         rows.append(NodeRow(name, address, "online" if online else "offline", detail))
     return rows
