@@ -86,7 +86,11 @@ async def snapshots(request: Request) -> dict[str, Any]:
 
 @router.get("/snapshots/{snap_id}")
 async def snapshot_entries(request: Request, snap_id: str, prefix: str = "") -> dict[str, Any]:
-    return await in_thread(node_of(request).backups.entries, snap_id, prefix)
+    """Entries under `prefix`; `?depth=1`: only its direct children, folders with subtree totals."""
+    depth = request.query_params.get("depth")
+    if depth not in (None, "1"):
+        raise InvalidInput("invalid depth", f"depth={depth!r}: use depth=1 for one level, or leave it out")
+    return await in_thread(node_of(request).backups.entries, snap_id, prefix, depth == "1")
 
 
 @router.get("/diff")

@@ -70,7 +70,7 @@ export const api = {
   recentEvents: (after = 0) => request("GET", `/api/v1/events/recent?after=${after}`),
   snapshots: () => request("GET", "/api/v1/snapshots"),
   snapshotEntries: (id, prefix = "") =>
-    request("GET", `/api/v1/snapshots/${encodeURIComponent(id)}?prefix=${encodeURIComponent(prefix)}`),
+    request("GET", `/api/v1/snapshots/${encodeURIComponent(id)}?prefix=${encodeURIComponent(prefix)}&depth=1`),
   startBackup: (paths, exclude) => request("POST", "/api/v1/backups", { paths, exclude }),
   startRestore: (snapshot, path, target, overwrite) => request("POST", "/api/v1/restores", { snapshot, path, target, overwrite }),
   jobs: () => request("GET", "/api/v1/jobs"),

@@ -1,4 +1,4 @@
-// The snapshot drawer: one snapshot's tree as a folder list (GET /api/v1/snapshots/<id>?prefix=),
+// The snapshot drawer: one snapshot's tree as a folder list (GET /api/v1/snapshots/<id>?prefix=&depth=1),
 // folders first; any folder or file, or the whole snapshot, can be restored from here.
 
 import { api } from "./api.js";
@@ -19,7 +19,9 @@ function childPrefix(folder) {
   return folder.endsWith("/") ? folder : `${folder}/`;
 }
 
-/** The folder's direct children; sub-folders carry the size and file count of their subtree. */
+/** The folder's direct children; sub-folders carry the size and file count of their subtree.
+ *  The node sends one level (`depth=1`, folders with `files` and `size` totals); a whole subtree
+ *  works too. */
 function children(folder, entries) {
   const prefix = childPrefix(folder);
   const rows = new Map();
@@ -34,8 +36,13 @@ function children(folder, entries) {
       continue;
     }
     const row = rows.get(name) || { kind: "dir", name, path: prefix + name, size: 0, files: 0, entry: null };
-    if (slash === -1) row.entry = e;
-    else if (e.type === "file") {
+    if (slash === -1) {
+      row.entry = e;
+      if (e.files !== undefined) {
+        row.size = e.size || 0;
+        row.files = e.files;
+      }
+    } else if (e.type === "file") {
       row.size += e.size || 0;
       row.files += 1;
     }
