@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import chunkdisk
 from dlbs.errors import NotFound
 from dlbs.store.chunkstore import ChunkStore, FsChunkStore, Location
 from dlbs.store.memstore import MemChunkStore
@@ -393,3 +394,77 @@ def test_fs_a_store_written_before_packs_existed_reads_as_before(tmp_path: Path)
     again = FsChunkStore(tmp_path / "chunks")
     assert set(again.ids()) == (set(blobs) - {cid(3)}) | {cid(50)}
     assert again.locate(cid(50)).packed  # type: ignore[union-attr]
+
+
+def test_fs_a_failed_background_fsync_is_reported_and_its_blobs_are_dropped(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linux reports a writeback error once, then fsync succeeds on the lost pages: the failure
+    must stick, sync() must fail, and nothing in that pack may reach the index."""
+    import errno
+
+    from dlbs.errors import StorageError
+    from dlbs.store import durability
+
+    real = durability.fsync_path
+    failures: list[Path] = []
+
+    def flaky(path: Path) -> None:
+        if path.suffix == ".pack" and not failures:
+            failures.append(path)
+            raise OSError(errno.EIO, "Input/output error")
+        real(path)
+
+    monkeypatch.setattr(durability, "fsync_path", flaky)
+    s = FsChunkStore(tmp_path / "chunks", pack_target=2000)
+    blobs = {cid(i): os.urandom(900) for i in range(3)}  # the first pack fills and is flushed early
+    for k, v in blobs.items():
+        s.put(k, v)
+    s._flusher.idle()
+    with pytest.raises(StorageError, match="fsync"):
+        s.sync()
+    assert failures
+    lost = {k for k in blobs if not s.has(k)}
+    assert lost and all(chunkdisk.locate(tmp_path / "chunks", k) is None for k in lost)  # never indexed
+    for k in lost:  # what a caller does next time: put them again
+        s.put(k, blobs[k])
+    s.sync()  # the failure was reported once; new writes go to a new pack
+    s.close()
+    again = FsChunkStore(tmp_path / "chunks")
+    assert {k: again.get(k) for k in blobs} == blobs
+
+
+def test_fs_a_pack_deleted_behind_the_stores_back_fails_the_sync(tmp_path: Path) -> None:
+    from dlbs.errors import StorageError
+
+    s = FsChunkStore(tmp_path / "chunks")
+    s.put(cid(1), b"small")
+    pack = s.locate(cid(1)).path  # type: ignore[union-attr]
+    pack.unlink()
+    with pytest.raises(StorageError, match="vanished"):
+        s.sync()
+    assert not s.has(cid(1))
+    s.put(cid(1), b"small")
+    s.sync()
+    assert s.get(cid(1)) == b"small"
+
+
+def test_fs_reader_connections_do_not_pile_up_with_threads(tmp_path: Path) -> None:
+    import gc
+
+    s = FsChunkStore(tmp_path / "chunks")
+    s.put(cid(1), b"x")
+    s.sync()
+
+    def read() -> None:
+        assert s.get(cid(1)) == b"x"
+
+    def fds() -> int:
+        gc.collect()
+        return len(os.listdir("/proc/self/fd"))
+
+    before = fds()
+    for _ in range(40):  # restore workers and jobs are new threads every time
+        t = threading.Thread(target=read)
+        t.start()
+        t.join()
+    assert fds() <= before + 4

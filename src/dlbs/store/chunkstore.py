@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from dlbs.errors import NotFound, StorageError
-from dlbs.store.durability import Flusher
+from dlbs.store.durability import Flusher, FlushError
 from dlbs.store.packs import ENTRY, MAGIC, PACK_BELOW, PACK_TARGET, SUFFIX, PackIndex, Row, read_at, scan, write_all
 
 log = logging.getLogger(__name__)
@@ -197,14 +197,36 @@ class FsChunkStore:
                 staged = dict(self._staged)
             try:
                 self._flusher.flush()
+            except FlushError as exc:
+                self._forget_unsafe(set(exc.failed))
+                raise _storage_error(exc, self.root) from exc
             except OSError as exc:
                 raise _storage_error(exc, self.root) from exc
+            vanished = {self._packs / row[0] for row in staged.values()}
+            vanished = {p for p in vanished if not p.exists()}
+            if vanished:  # deleted behind our back: its bytes are gone, its rows must not be written
+                self._forget_unsafe(vanished)
+                raise StorageError("pack file vanished", f"{', '.join(sorted(str(p) for p in vanished))} "
+                                   "was deleted while it was being written")
             if staged:
                 self._index.commit(staged.items())
                 with self._lock:
                     for cid, row in staged.items():
                         if self._staged.get(cid) == row:
                             del self._staged[cid]
+
+    def _forget_unsafe(self, paths: set[Path]) -> None:
+        """Files whose bytes may not be on disk (a failed fsync, a vanished pack): their blobs are
+        dropped, so `has` says no and the next put writes them again; nothing was indexed."""
+        names = {p.name for p in paths if p.parent == self._packs}
+        with self._lock:
+            for cid in [c for c, row in self._staged.items() if row[0] in names]:
+                del self._staged[cid]
+            if self._cur is not None and self._cur.name in names:
+                self._close_pack(self._cur)
+        for p in paths:
+            if p.parent.parent == self.root and len(p.parent.name) == 2:  # a loose chunk file
+                p.unlink(missing_ok=True)
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -298,7 +320,9 @@ class FsChunkStore:
     def delete_many(self, ids: Iterable[bytes]) -> None:
         """Forget blobs (one index transaction); packed bytes become dead space for `compact`."""
         ids = list(ids)
-        with self._maint_lock:
+        # The sync lock too: a sync() already holding these ids staged would index them again
+        # after they were forgotten here.
+        with self._maint_lock, self._sync_lock:
             with self._lock:
                 for cid in ids:
                     self._staged.pop(cid, None)
@@ -357,12 +381,14 @@ class FsChunkStore:
         return len(rows)
 
     def close(self) -> None:
-        self.sync()
-        with self._lock:
-            if self._cur is not None:
-                self._close_pack(self._cur)
-        self._flusher.close()
-        self._index.close()
+        try:
+            self.sync()
+        finally:
+            with self._lock:
+                if self._cur is not None:
+                    self._close_pack(self._cur)
+            self._flusher.close()
+            self._index.close()
 
 
 def _storage_error(exc: OSError, root: Path) -> StorageError:

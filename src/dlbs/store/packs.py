@@ -16,14 +16,19 @@ live blobs of a mostly dead pack into the open one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import queue
 import sqlite3
 import struct
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
+
+from dlbs.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +58,8 @@ class PackIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.created = not path.exists()
-        self._local = threading.local()
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._write_lock = threading.Lock()
-        self._readers: list[sqlite3.Connection] = []
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
 
@@ -65,23 +69,27 @@ class PackIndex:
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-            conn.execute("PRAGMA cache_size=-256")  # one per thread: keep each small (see catalog)
-            with self._write_lock:
-                self._readers.append(conn)
-        return conn
+    def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run a query on an idle reader connection. Readers are pooled, not kept per thread:
+        SQLite's unix VFS cannot close a connection's file while another one in the process holds
+        a lock on it, so a connection per short-lived thread (restore workers) piled up fds."""
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+            conn.execute("PRAGMA cache_size=-256")  # kept small, as in the catalog
+        try:
+            return conn.execute(sql, args).fetchall()
+        finally:
+            self._idle.put(conn)
 
     def lookup(self, chunk_id: bytes) -> Row | None:
-        row = self._reader().execute(
-            "SELECT pack, offset, length FROM packed WHERE id = ?", (chunk_id,)).fetchone()
-        return (str(row[0]), int(row[1]), int(row[2])) if row else None
+        rows = self._read("SELECT pack, offset, length FROM packed WHERE id = ?", (chunk_id,))
+        return (str(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
 
     def added(self, chunk_id: bytes) -> float | None:
-        row = self._reader().execute("SELECT added FROM packed WHERE id = ?", (chunk_id,)).fetchone()
-        return float(row[0]) if row else None
+        rows = self._read("SELECT added FROM packed WHERE id = ?", (chunk_id,))
+        return float(rows[0][0]) if rows else None
 
     def commit(self, rows: Iterable[tuple[bytes, Row]]) -> None:
         """Record blobs whose bytes are already durable, in one transaction."""
@@ -93,6 +101,10 @@ class PackIndex:
                 w.executemany("INSERT OR REPLACE INTO packed (id, pack, offset, length, added) VALUES (?,?,?,?,?)",
                               ((cid, pack, off, n, now) for cid, (pack, off, n) in rows))
                 w.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back already
+                    w.execute("ROLLBACK")
+                raise StorageError("cannot update the pack index", str(exc)) from exc
             except BaseException:
                 w.execute("ROLLBACK")
                 raise
@@ -104,6 +116,10 @@ class PackIndex:
             try:
                 w.executemany("DELETE FROM packed WHERE id = ?", ((cid,) for cid in ids))
                 w.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back already
+                    w.execute("ROLLBACK")
+                raise StorageError("cannot update the pack index", str(exc)) from exc
             except BaseException:
                 w.execute("ROLLBACK")
                 raise
@@ -119,22 +135,24 @@ class PackIndex:
 
     def live_by_pack(self) -> dict[str, tuple[int, int]]:
         """pack -> (live blobs, live bytes counting entry headers)."""
-        rows = self._reader().execute(
-            "SELECT pack, COUNT(*), SUM(length) FROM packed GROUP BY pack").fetchall()
+        rows = self._read("SELECT pack, COUNT(*), SUM(length) FROM packed GROUP BY pack")
         return {str(p): (int(n), int(total) + int(n) * ENTRY.size) for p, n, total in rows}
 
     def rows_of(self, pack: str) -> list[tuple[bytes, int, int]]:
-        return [(bytes(c), int(o), int(n)) for c, o, n in self._reader().execute(
+        return [(bytes(c), int(o), int(n)) for c, o, n in self._read(
             "SELECT id, offset, length FROM packed WHERE pack = ? ORDER BY offset", (pack,))]
 
     def count(self) -> int:
-        return int(self._reader().execute("SELECT COUNT(*) FROM packed").fetchone()[0])
+        return int(self._read("SELECT COUNT(*) FROM packed")[0][0])
 
     def close(self) -> None:
         with self._write_lock:
-            for conn in [*self._readers, self._writer]:
-                conn.close()
-            self._readers.clear()
+            while True:
+                try:
+                    self._idle.get_nowait().close()
+                except queue.Empty:
+                    break
+            self._writer.close()
 
 
 def read_at(path: Path, offset: int, length: int) -> bytes:

@@ -50,7 +50,7 @@ class StreamFetcher:
         self._pool = ThreadPoolExecutor(max_workers=FETCH_STREAMS, thread_name_prefix="dlbs-fetch")
 
     def stop(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def verify(self, cid: bytes, blob: bytes, source: str, res: PullResult | None = None) -> int | None:
         """The plaintext length of a sealed blob from `source`, or None (logged and published as an

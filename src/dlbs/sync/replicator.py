@@ -91,11 +91,11 @@ class Replicator:
 
     def stop(self) -> None:
         self._stopping.set()
-        self.fetcher.stop()
-        with self._lock:
+        with self._lock:  # first: a fetch stream in flight ends when its connection closes
             for c in self._clients.values():
                 c.close()
             self._clients.clear()
+        self.fetcher.stop()  # waits for the fetches, so none writes to a store being closed
 
     # ---- peers ----------------------------------------------------------------------------------
 
