@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
 import threading
 import time
@@ -96,12 +97,27 @@ def _prefix_clause(prefix: str) -> tuple[str, tuple[str, ...]]:
     return " AND (path = ? OR (path >= ? AND path < ?))", (prefix, prefix + "/", prefix + "0")
 
 
+class _Lease:
+    """A thread's reader connection; when the thread ends (its locals are dropped) the connection
+    goes back to the idle pool for the next new thread. Closing it instead would not free its fd:
+    SQLite's unix VFS keeps a file open while another connection in the process holds a lock on
+    it, so short-lived threads (a backup's file workers) piled up descriptors."""
+
+    def __init__(self, conn: sqlite3.Connection, idle: queue.SimpleQueue[sqlite3.Connection]) -> None:
+        self.conn = conn
+        self._idle = idle
+
+    def __del__(self) -> None:
+        self._idle.put(self.conn)
+
+
 class Catalog:
     """The SQLite catalog of one node. Thread-safe (see module docstring)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._local = threading.local()
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._write_lock = threading.RLock()
         self._writer = self._connect()
         with self._write_lock:
@@ -132,13 +148,17 @@ class Catalog:
         return self._reader()
 
     def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-            # Every worker thread gets its own reader; SQLite's default 2 MiB page cache each
-            # added up to >100 MiB of node RSS under load. The OS page cache still holds the db.
-            conn.execute("PRAGMA cache_size=-256")
-        return conn
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is None:
+            try:
+                conn = self._idle.get_nowait()  # the reader of a thread that has ended
+            except queue.Empty:
+                conn = self._connect()
+                # Every worker thread gets its own reader; SQLite's default 2 MiB page cache each
+                # added up to >100 MiB of node RSS under load. The OS page cache still holds the db.
+                conn.execute("PRAGMA cache_size=-256")
+            lease = self._local.lease = _Lease(conn, self._idle)
+        return lease.conn
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -155,10 +175,14 @@ class Catalog:
     def close(self) -> None:
         with self._write_lock:
             self._writer.close()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        lease = getattr(self._local, "lease", None)
+        if lease is not None:
+            self._local.lease = None  # gives its connection back to _idle
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                break
 
     # ---- meta -------------------------------------------------------------------------------
 
