@@ -28,6 +28,15 @@ from dlbs.errors import IntegrityError, InvalidInput, NotFound
 from dlbs.store.repository import Repository
 
 
+@pytest.fixture(autouse=True, params=["unnamed", "named"])
+def file_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: files made unnamed (O_TMPFILE) and linked in when whole, and the
+    portable way (a hidden temp name, then rename)."""
+    if request.param == "named":
+        monkeypatch.setattr(restorer, "_tmpfile_works", lambda folder: False)
+    return str(request.param)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[Repository]:
     r = open_repo(tmp_path / "repo")
@@ -230,3 +239,15 @@ def test_a_restored_file_whose_hash_does_not_match_is_not_kept(repo: Repository,
     with pytest.raises(IntegrityError):
         restorer.restore(repo, v, out)
     assert list(out.iterdir()) == []
+
+
+def test_a_restore_leaves_no_temporary_files(repo: Repository, tmp_path: Path, file_mode: str) -> None:
+    src = make_source(tmp_path / "src")
+    v, _ = archiver.backup(repo, [str(src)])
+    out = tmp_path / "out"
+    restorer.restore(repo, v, out)
+    assert manifest(restored_root(out, src)) == manifest(src)
+    assert not [p for p in out.rglob("*") if "dlbs-restore" in p.name]
+    restorer.restore(repo, v, out, overwrite=True)  # over existing files: the rename path, both modes
+    assert manifest(restored_root(out, src)) == manifest(src)
+    assert not [p for p in out.rglob("*") if "dlbs-restore" in p.name]

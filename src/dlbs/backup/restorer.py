@@ -5,6 +5,10 @@ restore, never leaves wrong bytes under the final name), mode and mtime restored
 empty folders restored, nothing written outside the target (paths are validated, parents are
 checked not to lead elsewhere, and symlinks are created last so no write goes through one), no
 existing file overwritten unless `overwrite`, memory bounded by one chunk per file.
+
+A file gets its name only once it is whole and verified: on Linux it is written unnamed
+(O_TMPFILE) and linked in, one folder change instead of a temp name and a rename (the kernel's
+folder work was most of a restore of small files); elsewhere, a hidden temp name and a rename.
 """
 
 from __future__ import annotations
@@ -71,6 +75,26 @@ def _spread(files: Iterable[tuple[TreeEntry, str]]) -> list[tuple[TreeEntry, str
     return out
 
 
+def _tmpfile_works(folder: Path) -> bool:
+    """Whether files can be made unnamed (O_TMPFILE) in `folder` and named later through
+    /proc/self/fd (Linux with a filesystem that supports it); else temp names and rename."""
+    if not hasattr(os, "O_TMPFILE"):
+        return False
+    probe = folder / f".dlbs-restore-probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600)
+    except OSError:
+        return False
+    try:
+        os.link(f"/proc/self/fd/{fd}", probe, follow_symlinks=True)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    probe.unlink(missing_ok=True)
+    return True
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
@@ -133,15 +157,21 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
             d.mkdir(parents=True, exist_ok=True)
             safe_parent(d)
 
+    anonymous = _tmpfile_works(target)
+
     def restore_file(e: TreeEntry, rel: str) -> None:
         dest = target / rel
         safe_parent(dest)
-        tmp = dest.with_name(f".{dest.name}.dlbs-restore")
-        sha = hashlib.sha256()
+        tmp: Path | None = None
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            if anonymous:  # an unnamed file, named only once whole (one folder change, not two)
+                fd = os.open(dest.parent, os.O_TMPFILE | os.O_WRONLY, 0o600)
+            else:
+                tmp = dest.with_name(f".{dest.name}.dlbs-restore")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         except (IsADirectoryError, NotADirectoryError, OSError) as exc:
             raise InvalidInput("cannot restore here", f"{dest}: {exc.strerror}") from None
+        sha = hashlib.sha256()
         try:
             try:
                 for ref in e.chunks:
@@ -156,15 +186,27 @@ def restore(repo: Repository, snap: Version, target: Path, include: str | None =
                                          f"/{e.path}: sha256 {sha.hexdigest()[:16]}…")
                 os.fchmod(fd, e.mode)
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+                if tmp is None:
+                    try:
+                        os.link(f"/proc/self/fd/{fd}", dest, follow_symlinks=True)
+                    except FileExistsError:
+                        if not overwrite and not dest.is_dir():
+                            raise InvalidInput("file exists", f"{dest} appeared during the restore; "
+                                               "not overwritten (use --overwrite)") from None
+                        tmp = dest.with_name(f".{dest.name}.dlbs-restore")
+                        tmp.unlink(missing_ok=True)
+                        os.link(f"/proc/self/fd/{fd}", tmp, follow_symlinks=True)
             finally:
                 os.close(fd)
-            try:
-                os.replace(tmp, dest)
-            except IsADirectoryError:
-                raise InvalidInput("a folder is in the way",
-                                   f"{dest} is a folder; the snapshot has a file there") from None
+            if tmp is not None:
+                try:
+                    os.replace(tmp, dest)
+                except IsADirectoryError:
+                    raise InvalidInput("a folder is in the way",
+                                       f"{dest} is a folder; the snapshot has a file there") from None
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
             raise
         with lock:
             prog.files_done += 1
