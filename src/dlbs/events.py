@@ -40,7 +40,11 @@ class EventBus:
     """Fan-out of node events. Thread-safe publish; subscribe/unsubscribe on the event loop."""
 
     def __init__(self) -> None:
-        self._ids = itertools.count(1)
+        # Ids start at the wall clock in microseconds, so they keep growing across restarts: a web
+        # page or desktop app resuming "after=<last id>" from before a restart still gets the new
+        # events (a node would have to average more than one event per microsecond to catch up
+        # with its next start). ~1.8e15 is still exact in a JavaScript number (< 2**53).
+        self._ids = itertools.count(time.time_ns() // 1000)
         self._history: deque[Event] = deque(maxlen=HISTORY)
         self._subscribers: set[asyncio.Queue[Event]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
