@@ -1,5 +1,5 @@
-"""The Snapshots tab's view model, without a display: snapshot rows, contents tree, job progress,
-job outcomes and the "files exist" question."""
+"""The Snapshots tab's view model, without a display: snapshot rows, contents rows (one folder at a
+time), job progress, job outcomes and the "files exist" question."""
 
 from __future__ import annotations
 
@@ -49,36 +49,58 @@ def test_snapshot_summary() -> None:
     assert text.startswith("dddddddd · ") and text.endswith(" · vm · 1 file · 3.0 MiB · partial")
 
 
-def test_entry_rows_nest_under_the_backed_up_folder() -> None:
-    rows = sm.entry_rows([
-        entry("/home/me/docs", "dir"), entry("/home/me/docs/b.txt", size=10), entry("/home/me/docs/A", "dir"),
-        entry("/home/me/docs/A/x.bin", size=2048), entry("/home/me/docs/A/empty", "dir"),
-        entry("/home/me/docs/link", "symlink", target="b.txt"), entry("/home/me/docs/a.txt", size=5),
-    ])
+def test_child_rows_of_one_folder_with_loading_notes_under_folders() -> None:
+    docs = "d:/home/me/docs"
+    rows = sm.child_rows([
+        entry("/home/me/docs/b.txt", size=10), entry("/home/me/docs/zeta", "dir", size=5 * 1024**2, files=7),
+        entry("/home/me/docs/A", "dir", size=2048, files=1), entry("/home/me/docs/link", "symlink", target="b.txt"),
+        entry("/home/me/docs/a.txt", size=5), entry("relative/ignored"), entry("/", "dir"),
+    ], docs)
     assert [(r.iid, r.parent) for r in rows] == [
-        ("d:/home/me/docs", ""),
-        ("d:/home/me/docs/A", "d:/home/me/docs"),
-        ("d:/home/me/docs/A/empty", "d:/home/me/docs/A"),
-        ("f:/home/me/docs/A/x.bin", "d:/home/me/docs/A"),
-        ("f:/home/me/docs/a.txt", "d:/home/me/docs"),
-        ("f:/home/me/docs/b.txt", "d:/home/me/docs"),
-        ("f:/home/me/docs/link", "d:/home/me/docs"),
+        ("d:/home/me/docs/A", docs), ("p:/home/me/docs/A", "d:/home/me/docs/A"),
+        ("d:/home/me/docs/zeta", docs), ("p:/home/me/docs/zeta", "d:/home/me/docs/zeta"),
+        ("f:/home/me/docs/a.txt", docs), ("f:/home/me/docs/b.txt", docs), ("f:/home/me/docs/link", docs),
     ]
-    by = {r.path: r for r in rows}
-    assert by["/home/me/docs"].name == "/home/me/docs" and by["/home/me/docs/A"].name == "A"
-    assert by["/home/me/docs"].size == "2.0 KiB" and by["/home/me/docs/A/empty"].size == "0 B"
-    assert by["/home/me/docs/A/x.bin"].hash == "cd" * 6 and by["/home/me/docs/A/x.bin"].size == "2.0 KiB"
-    assert (by["/home/me/docs/link"].size, by["/home/me/docs/link"].hash) == ("link", "→ b.txt")
-    assert by["/home/me/docs/A"].is_dir and not by["/home/me/docs/link"].is_dir
-    assert by["/home/me/docs/a.txt"].modified != "—"
+    by = {r.iid: r for r in rows}
+    folder, note = by["d:/home/me/docs/zeta"], by["p:/home/me/docs/zeta"]
+    assert (folder.name, folder.path, folder.is_dir, folder.size) == ("zeta", "/home/me/docs/zeta", True, "5.0 MiB")
+    assert folder.modified != "—" and folder.hash == ""
+    assert (note.name, note.path, note.is_dir, note.conflict) == (sm.LOADING, "", False, False)
+    assert by["f:/home/me/docs/a.txt"].hash == "cd" * 6 and by["f:/home/me/docs/b.txt"].size == "10 B"
+    assert (by["f:/home/me/docs/link"].size, by["f:/home/me/docs/link"].hash) == ("link", "→ b.txt")
+    assert sm.is_entry(folder.iid) and sm.is_entry("f:/x") and not sm.is_entry(note.iid)
+    assert sm.placeholder_iid(folder.iid) == note.iid
+    assert sm.child_rows([], docs) == []
 
 
-def test_entry_rows_several_roots_orphans_and_a_limit() -> None:
-    rows = sm.entry_rows([entry("/srv/b", "dir"), entry("/srv/b/f", size=1), entry("/etc/hosts", size=3),
-                          entry("relative/ignored"), entry("/", "dir")])
-    assert [(r.path, r.parent) for r in rows] == [("/srv/b", ""), ("/srv/b/f", "d:/srv/b"), ("/etc/hosts", "")]
-    many = [entry("/d", "dir"), *(entry(f"/d/{i:03}") for i in range(50))]
-    assert len(sm.entry_rows(many, limit=10)) == 10
+def test_child_rows_top_level_names_and_a_limit() -> None:
+    (top,) = sm.child_rows([entry("/etc/hosts", size=3, mtime_ns=None)], "")
+    assert (top.iid, top.parent, top.name, top.modified) == ("f:/etc/hosts", "", "/etc/hosts", "—")
+    many = [entry(f"/d/{i:03}") for i in range(50)]
+    rows = sm.child_rows(many, "d:/d", limit=10)
+    assert len(rows) == 11 and rows[9].path == "/d/009"
+    more = rows[-1]
+    assert (more.iid, more.parent, more.name, more.path) == ("m:d:/d", "d:/d", "… 40 more not shown", "")
+    assert not sm.is_entry(rows[-1].iid)
+
+
+def test_root_rows_from_the_listing_of_their_parents() -> None:
+    listing = [entry("/home/me/docs", "dir", size=3 * 1024, files=2), entry("/home/me/other", "dir"),
+               entry("/home/me/notes.md", size=7)]
+    rows = sm.root_rows(["/home/me/docs", "/home/me/notes.md", "/srv/gone", "/home/me/docs", "rel"], listing)
+    assert [(r.iid, r.parent, r.name) for r in rows] == [
+        ("d:/home/me/docs", "", "/home/me/docs"), ("p:/home/me/docs", "d:/home/me/docs", sm.LOADING),
+        ("f:/home/me/notes.md", "", "/home/me/notes.md"),
+        ("d:/srv/gone", "", "/srv/gone"), ("p:/srv/gone", "d:/srv/gone", sm.LOADING),
+    ]
+    assert rows[0].size == "3.0 KiB" and rows[2].size == "7 B" and rows[3].size == "—"
+    assert sm.parent_path("/home/me/docs") == "/home/me" and sm.parent_path("/srv") == "/"
+    assert sm.parent_path("/") == "/" and sm.parent_path("/a/b/") == "/a"
+
+
+def test_a_note_row_for_a_folder_that_could_not_be_loaded() -> None:
+    note = sm.note_row("d:/x/y", "⚠ cannot reach the node", problem=True)
+    assert (note.iid, note.parent, note.path, note.conflict) == ("p:/x/y", "d:/x/y", "", True)
 
 
 def test_job_progress_prefers_bytes() -> None:

@@ -80,6 +80,7 @@ class App:
             "settings": self.open_settings, "open_file": self.show_history,
             "backup": lambda: self.snapshots.backup_folder(), "restore": lambda: self.snapshots.restore_selected(),
             "select_snapshot": lambda sid: self.snapshots.browse(sid),
+            "open_snapshot_folder": lambda path: self.snapshots.open_folder(path),
         })
         self.snapshots = Snapshots(self)
         self.transfers = Transfers(self)

@@ -56,6 +56,7 @@ class FileTree(ttk.Frame):
             self.tree.column(name, width=width, minwidth=60, stretch=False, anchor=anchor)
         self.tree.tag_configure("folder", font=fonts.bold)
         self.tree.tag_configure("conflict", foreground=PALETTE.warning)
+        self.tree.tag_configure("note", foreground=PALETTE.muted)
         scroll = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=scroll.set)
         self.tree.grid(row=0, column=0, sticky="nsew")
@@ -74,13 +75,7 @@ class FileTree(ttk.Frame):
         selected = set() if fresh else set(self.tree.selection())
         self.tree.delete(*self.tree.get_children(""))
         for row in rows:
-            tags = ["folder"] if row.is_dir else []
-            if row.conflict:
-                tags.append("conflict")
-            is_open = row.iid in opened or (first and row.is_dir and not row.parent)
-            self.tree.insert(row.parent, "end", iid=row.iid, text=f"  {row.name}", open=is_open,
-                             image=self._folder_icon if row.is_dir else self._file_icon,
-                             values=(row.size, row.modified, row.hash), tags=tags)
+            self._insert(row, row.iid in opened or (first and row.is_dir and not row.parent))
         self.rows = rows
         keep = [iid for iid in selected if self.tree.exists(iid)]
         if keep:
@@ -89,6 +84,30 @@ class FileTree(ttk.Frame):
             self.empty.place_forget()
         else:
             self.placeholder(self._empty_text)
+
+    def _insert(self, row: TreeRow, is_open: bool = False) -> None:
+        """One row; a row without a path is a note ("Loading…"), drawn without an icon."""
+        tags = ["folder"] if row.is_dir else [] if row.path or row.conflict else ["note"]
+        if row.conflict:
+            tags.append("conflict")
+        image = (self._folder_icon if row.is_dir else self._file_icon) if row.path else ""
+        self.tree.insert(row.parent, "end", iid=row.iid, text=f"  {row.name}", open=is_open, image=image,
+                         values=(row.size, row.modified, row.hash), tags=tags)
+
+    def replace_children(self, parent: str, rows: list[TreeRow]) -> bool:
+        """Put `rows` (children of `parent`, parents before children) in place of what `parent`
+        holds now, e.g. its "Loading…" note, leaving the rest of the tree as it is. False (and
+        nothing done) when `parent` is not in the tree any more."""
+        if parent and not self.tree.exists(parent):
+            return False
+        gone = set(self._all_iids(parent))
+        self.tree.delete(*self.tree.get_children(parent))
+        self.rows = [r for r in self.rows if r.iid not in gone] + rows
+        for row in rows:
+            self._insert(row)
+        if self.rows:
+            self.empty.place_forget()
+        return True
 
     def placeholder(self, text: str) -> None:
         """A centred note over the (empty) tree: no files yet, or the node cannot be reached."""

@@ -13,7 +13,7 @@ from tkinter import ttk
 from typing import Literal
 
 from dlbs.gui.filetree import FileTree
-from dlbs.gui.snapshots_model import SnapshotRow
+from dlbs.gui.snapshots_model import SnapshotRow, is_entry, note_row, placeholder_iid
 from dlbs.gui.theme import PALETTE, Fonts
 from dlbs.gui.viewmodel import TreeRow
 
@@ -28,15 +28,18 @@ PICK_ONE = "Select a snapshot above to see the files it holds."
 
 class SnapshotPanel(ttk.Frame):
     """`on_select(snapshot_id)` fires when the user (or a test) selects a snapshot in the list;
-    `on_change()` whenever the selection in the list or in the contents changes."""
+    `on_change()` whenever the selection in the list or in the contents changes;
+    `on_open_folder(path)` when a folder whose contents are not loaded yet is opened."""
 
     def __init__(self, master: tk.Misc, fonts: Fonts, on_select: Callable[[str], None],
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[], None] | None = None,
+                 on_open_folder: Callable[[str], None] | None = None) -> None:
         super().__init__(master)
         self.rows: list[SnapshotRow] = []
         self.contents_of: str | None = None  # the snapshot whose contents are shown
         self._on_select = on_select
         self._on_change = on_change or (lambda: None)
+        self._on_open_folder = on_open_folder or (lambda _path: None)
         pane = ttk.PanedWindow(self, orient="vertical")
         pane.pack(fill="both", expand=True)
 
@@ -72,6 +75,7 @@ class SnapshotPanel(ttk.Frame):
         self.contents.pack(fill="both", expand=True)
         self.contents.placeholder(PICK_ONE)
         self.contents.tree.bind("<<TreeviewSelect>>", lambda _e: self._on_change(), add="+")
+        self.contents.tree.bind("<<TreeviewOpen>>", self._opened, add="+")
         pane.add(top, weight=2)
         pane.add(bottom, weight=3)
         self.pane = pane
@@ -149,9 +153,33 @@ class SnapshotPanel(ttk.Frame):
         self.contents.show([], fresh=True)
         self.contents.placeholder("Could not load this snapshot.")
 
+    def _opened(self, _event: object = None) -> None:
+        """<<TreeviewOpen>> comes before the folder opens, with the folder focused."""
+        iid = self.contents.tree.focus()
+        if iid and self.unloaded(iid):
+            self._on_open_folder(iid[2:])
+
+    def unloaded(self, folder: str) -> bool:
+        """Whether a folder row (its iid) still holds only its "Loading…" note (or why that failed)."""
+        tree = self.contents.tree
+        return folder.startswith("d:") and tree.exists(folder) and tree.get_children(folder) == (
+            placeholder_iid(folder),)
+
+    def fill_folder(self, folder: str, rows: list[TreeRow]) -> None:
+        """A folder's children have arrived: they replace its "Loading…" note."""
+        if self.unloaded(folder):
+            self.contents.replace_children(folder, rows)
+            self._on_change()
+
+    def folder_error(self, folder: str, text: str) -> None:
+        """Loading a folder failed: the note says why (opening the folder again tries again)."""
+        if self.unloaded(folder):
+            self.contents.replace_children(folder, [note_row(folder, f"⚠ {text}", problem=True)])
+
     def selected_entry(self) -> TreeRow | None:
-        """The one selected file or folder in the contents, or None."""
-        return self.contents.selected_row()
+        """The one selected file or folder in the contents, or None (also for a "Loading…" note)."""
+        row = self.contents.selected_row()
+        return row if row is not None and is_entry(row.iid) else None
 
     def select_entry(self, path: str) -> None:
         """Select an entry by its absolute path, opening the folders above it (used by tests)."""

@@ -19,15 +19,17 @@ from dlbs.errors import DlbsError, InvalidInput, NotFound
 from dlbs.gui.formatting import error_text
 from dlbs.gui.snapshotpanel import SnapshotPanel
 from dlbs.gui.snapshots_model import (
-    entry_rows,
+    child_rows,
     job_outcome,
     job_progress,
+    parent_path,
     restore_question,
     restore_what,
+    root_rows,
     snapshot_rows,
     snapshot_summary,
 )
-from dlbs.gui.viewmodel import Level, app_line
+from dlbs.gui.viewmodel import Level, app_line, folder_iid
 from dlbs.gui.window import MainWindow
 from dlbs.gui.worker import CallRunner
 
@@ -74,6 +76,8 @@ class Snapshots:
         self.jobs: dict[str, dict[str, Any]] = {}  # running jobs, by id, as last polled
         self._failures: dict[str, int] = {}
         self._select_next: str | None = None  # a snapshot just made: select it once it is listed
+        self._browsing = 0  # bumped by every browse(): answers for an earlier one are ignored
+        self._loading: set[str] = set()  # folders of the shown snapshot being fetched now
 
     @property
     def panel(self) -> SnapshotPanel:
@@ -107,21 +111,76 @@ class Snapshots:
     # ---- browse -----------------------------------------------------------------------------------
 
     def browse(self, snapshot_id: str) -> None:
-        """Load a snapshot's contents into the tree below the list."""
+        """Show a snapshot's contents below the list, one folder at a time: its backed-up paths
+        first (each from a depth=1 listing of the folder holding it, which gives the path's own
+        entry with its subtree's size), then the children of each (GET ...?prefix=&depth=1).
+        Deeper folders load when they are opened (`open_folder`)."""
         snap = self.snapshots.get(snapshot_id, {"id": snapshot_id})
-        summary = snapshot_summary(snap)
-        self.panel.contents_loading(snapshot_id, summary)
+        self._browsing += 1
+        token = self._browsing
+        self._loading.clear()
+        self.panel.contents_loading(snapshot_id, snapshot_summary(snap))
+        roots = [str(p) for p in snap.get("paths") or () if str(p).startswith("/")] or ["/"]
+        parents = list(dict.fromkeys(parent_path(p) for p in roots))
+        listed: dict[str, list[Any]] = {}
+        info: dict[str, Any] = {"snapshot": snap, "failed": False}
 
-        def shown(body: dict[str, Any]) -> None:
-            if self.panel.contents_of == snapshot_id:  # the user has not moved on to another one
-                self.panel.show_contents(snapshot_id, snapshot_summary(body.get("snapshot") or snap),
-                                         entry_rows(body.get("entries") or []))
+        def current() -> bool:  # the user has not moved on to another snapshot
+            return token == self._browsing and self.panel.contents_of == snapshot_id
+
+        def shown(parent: str, body: dict[str, Any]) -> None:
+            if not current() or info["failed"]:
+                return
+            listed[parent] = [e for e in body.get("entries") or [] if isinstance(e, dict)]
+            info["snapshot"] = body.get("snapshot") or info["snapshot"]
+            if len(listed) < len(parents):
+                return
+            rows = root_rows(roots, [e for p in parents for e in listed[p]])
+            self.panel.show_contents(snapshot_id, snapshot_summary(info["snapshot"]), rows)
+            for row in rows:
+                if row.is_dir and not row.parent:
+                    self._load(snapshot_id, row.path)
 
         def failed(exc: DlbsError) -> None:
-            if self.panel.contents_of == snapshot_id:
+            if current() and not info["failed"] and len(listed) < len(parents):
+                info["failed"] = True
                 self.panel.contents_error(error_text(exc, f"Loading snapshot {snapshot_id[:8]}"))
 
-        self.host.calls.submit(lambda c: c.get_json(f"/api/v1/snapshots/{snapshot_id}"), shown, failed)
+        for parent in parents:
+            self._list(snapshot_id, parent, partial(shown, parent), failed)
+
+    def open_folder(self, path: str) -> None:
+        """The user opened a folder of the shown snapshot whose children are not loaded yet."""
+        if self.panel.contents_of is not None:
+            self._load(self.panel.contents_of, path)
+
+    def _list(self, snapshot_id: str, folder: str, ok: Callable[[dict[str, Any]], None],
+              failed: Callable[[DlbsError], None]) -> None:
+        url = f"/api/v1/snapshots/{snapshot_id}"
+        self.host.calls.submit(lambda c: c.get_json(url, prefix=folder, depth=1), ok, failed)
+
+    def _load(self, snapshot_id: str, path: str) -> None:
+        """Fetch one folder's children and put them in place of its "Loading…" note."""
+        token, iid = self._browsing, folder_iid(path)
+        if path in self._loading:
+            return
+        self._loading.add(path)
+
+        def current() -> bool:
+            return token == self._browsing and self.panel.contents_of == snapshot_id
+
+        def shown(body: dict[str, Any]) -> None:
+            if current():
+                self._loading.discard(path)
+                entries = [e for e in body.get("entries") or [] if isinstance(e, dict)]
+                self.panel.fill_folder(iid, child_rows(entries, iid))
+
+        def failed(exc: DlbsError) -> None:
+            if current():
+                self._loading.discard(path)
+                self.panel.folder_error(iid, error_text(exc, f"Loading {path}"))
+
+        self._list(snapshot_id, path, shown, failed)
 
     # ---- back up ----------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """What the Snapshots tab shows, computed from the node's JSON: snapshot rows, the contents tree of
-one snapshot, a running job's progress text, and the sentence a finished job leaves in the log.
+one snapshot (loaded one folder at a time), a running job's progress text, and the sentence a
+finished job leaves in the log.
 
 Pure (no tkinter, no I/O), like viewmodel.py, so every rule here is unit-tested without a display.
 """
@@ -13,7 +14,7 @@ from typing import Any
 from dlbs.gui.formatting import human_size, local_time, short_hash
 from dlbs.gui.viewmodel import Level, TreeRow, file_iid, folder_iid
 
-MAX_ENTRIES = 20_000  # a tree of more rows than this is cut off (Tk's Treeview slows down past it)
+MAX_ENTRIES = 20_000  # a folder of more entries shows only these (Tk's Treeview slows down past it)
 VERBS = {"backup": "Backing up", "restore": "Restoring", "check": "Checking"}
 
 
@@ -70,70 +71,88 @@ def snapshot_summary(snap: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
-# ---- one snapshot's contents ------------------------------------------------------------------
+# ---- one snapshot's contents, one folder at a time --------------------------------------------
 
-def _parent(path: str) -> str:
-    return path.rsplit("/", 1)[0] or "/"
+LOADING = "Loading…"
 
 
-def entry_rows(entries: Iterable[Mapping[str, Any]], limit: int = MAX_ENTRIES) -> list[TreeRow]:
-    """GET /api/v1/snapshots/<id> entries as tree rows, parents before children.
+def parent_path(path: str) -> str:
+    """The folder holding an absolute path (`/` for a top-level one and for `/` itself)."""
+    return path.rstrip("/").rsplit("/", 1)[0] or "/"
 
-    A backed-up folder (an entry whose parent is not in the snapshot) is a top-level row named by
-    its whole absolute path; below it folders come first, then files and symlinks, each sorted
-    case-insensitively. A folder shows the total size of the files under it. Each row's `path` is
-    the entry's absolute path, which is what POST /api/v1/restores takes. At most `limit` rows.
+
+def placeholder_iid(folder: str) -> str:
+    """The iid of a folder's one child while its contents are not loaded (`folder` is its iid)."""
+    return f"p:{folder[2:]}"
+
+
+def is_entry(iid: str) -> bool:
+    """Whether a contents row is a snapshot entry (`d:`/`f:`), not a "Loading…" or other note."""
+    return iid.startswith(("d:", "f:"))
+
+
+def note_row(parent_iid: str, text: str, iid: str | None = None, problem: bool = False) -> TreeRow:
+    """A line in the tree that is not an entry: "Loading…" under a folder not yet opened, why it
+    could not be loaded (`problem`), or how many rows were left out. Its `path` is empty."""
+    return TreeRow(iid=iid or placeholder_iid(parent_iid), parent=parent_iid, name=text, path="", is_dir=False,
+                   size="", modified="", hash="", conflict=problem)
+
+
+def _entry_row(e: Mapping[str, Any], parent_iid: str) -> TreeRow:
+    path = str(e["path"])
+    folder = e.get("type") == "dir"
+    modified = local_time(int(e["mtime_ns"]) / 1e9) if isinstance(e.get("mtime_ns"), int) else "—"
+    if folder:
+        size, mark = human_size(int(e.get("size") or 0)), ""  # the node's total of the folder's subtree
+    elif e.get("type") == "symlink":
+        size, mark = "link", f"→ {e.get('target') or '?'}"
+    else:
+        size, mark = human_size(e.get("size")), short_hash(e.get("sha256") or None)
+    return TreeRow(iid=folder_iid(path) if folder else file_iid(path), parent=parent_iid,
+                   name=path if not parent_iid else path.rsplit("/", 1)[-1], path=path, is_dir=folder,
+                   size=size, modified=modified, hash=mark)
+
+
+def child_rows(entries: Iterable[Mapping[str, Any]], parent_iid: str, limit: int = MAX_ENTRIES) -> list[TreeRow]:
+    """GET /api/v1/snapshots/<id>?prefix=<folder>&depth=1 entries as the rows below `parent_iid`.
+
+    Folders come first, then files and symlinks, each sorted case-insensitively. Every folder is
+    followed by one "Loading…" child, so the tree shows it as expandable until it is opened. A
+    folder's size is the total of its subtree (the node's `size` for it); a row's `path` is the
+    entry's absolute path, which is what POST /api/v1/restores takes. Top-level rows
+    (`parent_iid` "") are named by their whole path. Past `limit` entries a note says how many
+    more there are.
     """
-    by_path: dict[str, Mapping[str, Any]] = {}
-    for e in entries:
-        path = str(e.get("path") or "")
-        if path.startswith("/") and path != "/":
-            by_path[path] = e
-    children: dict[str, list[str]] = {}
-    roots: list[str] = []
-    for path in by_path:
-        parent = _parent(path)
-        if parent in by_path and by_path[parent].get("type") == "dir":
-            children.setdefault(parent, []).append(path)
-        else:
-            roots.append(path)
-    totals: dict[str, int] = {}
-    for path, e in by_path.items():
-        if e.get("type") == "file":
-            size = int(e.get("size") or 0)
-            up = _parent(path)
-            while up in by_path:
-                totals[up] = totals.get(up, 0) + size
-                up = _parent(up)
-
-    def is_dir(path: str) -> bool:
-        return by_path[path].get("type") == "dir"
-
-    def order(paths: list[str]) -> list[str]:
-        return sorted(paths, key=lambda p: (not is_dir(p), p.rsplit("/", 1)[-1].lower(), p))
-
+    good = [e for e in entries if str(e.get("path") or "").startswith("/") and str(e.get("path")) != "/"]
+    good.sort(key=lambda e: (e.get("type") != "dir", str(e["path"]).rsplit("/", 1)[-1].lower(), str(e["path"])))
     rows: list[TreeRow] = []
+    for e in good[:limit]:
+        row = _entry_row(e, parent_iid)
+        rows.append(row)
+        if row.is_dir:
+            rows.append(note_row(row.iid, LOADING))
+    if len(good) > limit:
+        rows.append(note_row(parent_iid, f"… {len(good) - limit:,} more not shown", iid=f"m:{parent_iid}"))
+    return rows
 
-    def walk(paths: list[str], parent_iid: str, top: bool) -> None:
-        for path in order(paths):
-            if len(rows) >= limit:
-                return
-            e = by_path[path]
-            folder = is_dir(path)
-            modified = local_time(int(e["mtime_ns"]) / 1e9) if isinstance(e.get("mtime_ns"), int) else "—"
-            if folder:
-                size, mark = human_size(totals.get(path, 0)), ""
-            elif e.get("type") == "symlink":
-                size, mark = "link", f"→ {e.get('target') or '?'}"
-            else:
-                size, mark = human_size(e.get("size")), short_hash(e.get("sha256") or None)
-            iid = folder_iid(path) if folder else file_iid(path)
-            rows.append(TreeRow(iid=iid, parent=parent_iid, name=path if top else path.rsplit("/", 1)[-1],
-                                path=path, is_dir=folder, size=size, modified=modified, hash=mark))
-            if folder:
-                walk(children.get(path, []), iid, False)
 
-    walk(roots, "", True)
+def root_rows(paths: Iterable[str], entries: Iterable[Mapping[str, Any]]) -> list[TreeRow]:
+    """The top-level rows of a snapshot: one per backed-up path (a snapshot's `paths`), named by its
+    whole absolute path. `entries` are the depth=1 listings of those paths' parent folders, which
+    hold each path's own entry (a folder with its subtree's size, or a single file). A path not
+    among them is shown as a folder still to be loaded."""
+    by_path = {str(e.get("path")): e for e in entries}
+    rows: list[TreeRow] = []
+    for path in dict.fromkeys(str(p) for p in paths):
+        if not path.startswith("/"):
+            continue
+        e = by_path.get(path)
+        if e is not None and path != "/":
+            rows.extend(child_rows([e], ""))
+        else:
+            iid = folder_iid(path)
+            rows += [TreeRow(iid=iid, parent="", name=path, path=path, is_dir=True, size="—", modified="—",
+                             hash=""), note_row(iid, LOADING)]
     return rows
 
 

@@ -104,7 +104,8 @@ class MainWindow:
         self.tree.pack(fill="both", expand=True)
         self.snapshots_tab = ttk.Frame(self.tabs, padding=(0, 8, 0, 0))
         self.snapshots = SnapshotPanel(self.snapshots_tab, fonts, on_select=actions["select_snapshot"],
-                                       on_change=self._snapshot_selection_changed)
+                                       on_change=self._snapshot_selection_changed,
+                                       on_open_folder=actions.get("open_snapshot_folder"))
         self.snapshots.pack(fill="both", expand=True)
         self.tabs.add(self.files_tab, text="Files")
         self.tabs.add(self.snapshots_tab, text="Snapshots")
