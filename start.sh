@@ -3,6 +3,7 @@
 #   ./start.sh [dlbs node options]   create .venv, install dlbs, run a node with defaults
 #   ./start.sh test [pytest args]    install the test extras (and Chromium/Xvfb via apt-get), run all tests
 set -euo pipefail
+HERE=$PWD  # where the user ran it from: relative paths in the node options mean this folder
 cd "$(dirname "$0")"
 
 PY=${PYTHON:-python3}
@@ -65,6 +66,8 @@ case "${1:-}" in
     ;;
   *)
     install ""
-    exec "$VENV/bin/dlbs" node "$@"
+    DLBS=$PWD/$VENV/bin/dlbs
+    cd "$HERE"
+    exec "$DLBS" node "$@"
     ;;
 esac

@@ -51,3 +51,12 @@ def test_without_depth_the_whole_subtree_comes_back(web: InProcessClient, snap: 
 def test_a_bad_depth_is_a_clear_400(web: InProcessClient, snap: tuple[str, Path], depth: str) -> None:
     sid, _ = snap
     assert assert_error(web.get(f"/api/v1/snapshots/{sid}?depth={depth}"), 400)["error"] == "invalid depth"
+
+
+def test_a_path_that_is_not_in_the_snapshot_is_a_404(web: InProcessClient, snap: tuple[str, Path]) -> None:
+    sid, src = snap
+    for depth in ("", "&depth=1"):
+        body = assert_error(web.get(f"/api/v1/snapshots/{sid}?prefix={quote(str(src / 'nope'))}{depth}"), 404)
+        assert body["error"] == "path not in snapshot" and "nope" in body["detail"]
+    empty = web.get(f"/api/v1/snapshots/{sid}?prefix={quote(str(src / 'empty'))}&depth=1")
+    assert empty.status_code == 200 and empty.json()["entries"] == []  # an empty folder is there

@@ -216,7 +216,10 @@ def test_repair_from_a_peer_and_restore_on_a_node_that_never_had_the_folder(make
     a = make_node("a")
     token = a.cli("invite", "--data-dir", str(a.data_dir)).stdout.decode().strip()
     b = make_node("b", False)
-    b.cli("join", token, "--peer", a.peer, "--data-dir", str(b.data_dir), "--port", str(b.port), "--name", "b")
+    joined = b.cli("join", token, "--peer", a.peer, "--data-dir", str(b.data_dir), "--port", str(b.port),
+                   "--web-port", str(b.web_port), "--name", "b").stdout.decode()
+    assert f"dlbs node --data-dir {b.data_dir}" in joined  # a second node on one machine: say which
+    assert json.loads((b.data_dir / "config.json").read_text())["web_port"] == b.web_port
     b.start()
 
     src = make_source(tmp_path / "src")

@@ -22,7 +22,7 @@ from dlbs.core.paths import under_prefix as under
 from dlbs.core.placement import should_hold
 from dlbs.core.retention import KeepPolicy
 from dlbs.core.snapshot import SnapshotInfo, diff_trees
-from dlbs.errors import DlbsError, InvalidInput
+from dlbs.errors import DlbsError, InvalidInput, NotFound
 from dlbs.jobs import Job, JobRunner
 from dlbs.store.repository import Repository
 from dlbs.sync.replicator import Replicator
@@ -71,6 +71,8 @@ class BackupService:
         v = snapshots.resolve(self.repo, snap_id)
         pre = prefix.strip("/")
         rows = [e for e in self.repo.read_tree(v) if under(e.path, pre)]
+        if pre and not rows:
+            raise NotFound("path not in snapshot", f"/{printable(pre)} is not in snapshot {v.path[:8]}")
         out = [{"path": "/" + printable(e.path), "type": e.type, "mode": e.mode, "mtime_ns": e.mtime_ns,
                 "size": e.size, "sha256": e.sha256, "target": e.target} for e in rows]
         if children_only:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import typer
@@ -16,7 +17,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-console = Console(highlight=False, soft_wrap=True)
+# Piped into grep or a file, rich would fold tables to 80 columns and cut paths with "…": output
+# that is not a terminal gets all the width it needs (tables still size to their content).
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 4096)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 NodeOption = typer.Option(None, "--node", envvar="DLBS_NODE",

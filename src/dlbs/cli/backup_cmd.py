@@ -181,14 +181,21 @@ def check(
     if as_json:
         print_json(r)
     else:
-        entries = f"{r['entries']} {'entry' if r['entries'] == 1 else 'entries'}"
+        entries = f"{r['entries']} {'entry' if r['entries'] == 1 else 'entries'} (file versions and snapshots)"
         console.print(Text(f"{entries}, {r['chunks_checked']} chunks read: {len(r['missing'])} missing, "
                            f"{len(r['corrupt'])} corrupt, {len(r['repaired'])} repaired, "
                            f"{len(r['unrepaired'])} not repaired"))
         for e in r["unreadable_entries"]:
             console.print(Text(f"unreadable: {e}", style="red"))
+        fixed = set(r["repaired"])
+        for what in ("corrupt", "missing"):
+            for c in r[what]:
+                if c not in fixed and c not in r["unrepaired"]:
+                    console.print(Text(f"{what} chunk {c[:16]}", style="red"))
         for c in r["unrepaired"]:
             console.print(Text(f"could not repair chunk {c[:16]}: no reachable peer has a good copy", style="red"))
         console.print(Text("ok", style="green") if r["ok"] else Text("problems found", style="bold red"))
+        if not r["ok"] and not repair:
+            err_console.print("run `dlbs check --read-data --repair` to replace them with good copies from peers")
     if not r["ok"]:
         raise typer.Exit(1)

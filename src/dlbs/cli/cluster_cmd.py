@@ -34,6 +34,8 @@ def join(
     peer: str = typer.Option(..., "--peer", help="HOST:PORT of a node of the cluster (its peer port)."),
     data_dir: Path | None = DataDirOption,
     port: int | None = typer.Option(None, "--port", help="The peer port this node will listen on (default 8000)."),
+    web_port: int | None = typer.Option(None, "--web-port",
+                                        help="The port of this node's web page (default 5000)."),
     name: str | None = typer.Option(None, "--name", help="This node's name (default: the host name)."),
 ) -> None:
     """Join this device to a cluster: verifies the peer over TLS and introduces this node to it."""
@@ -45,7 +47,7 @@ def join(
 
     cluster = ClusterSecret.from_token(token)
     parse_node_address(peer)
-    root = data_dir or default_data_dir()
+    root = (data_dir or default_data_dir()).expanduser().absolute()
     dd = DataDir(root)
     root.mkdir(parents=True, exist_ok=True)
     if dd.cluster_file.exists() and dd.cluster().cluster_id != cluster.cluster_id:
@@ -63,6 +65,8 @@ def join(
         updates["node_name"] = name
     if port is not None:
         updates["port"] = port
+    if web_port is not None:
+        updates["web_port"] = web_port
     if peer not in cfg.nodes:
         updates["nodes"] = [*cfg.nodes, peer]
     cfg = cfg.model_copy(update=updates)
@@ -82,7 +86,8 @@ def join(
     save_config(dd.config, cfg)
     console.print(Text(
         f"joined cluster {cluster.cluster_id[:12]} through {hello.get('node_name')} ({peer}); this node is "
-        f"{cfg.node_name} ({node_id}).\nStart it with `dlbs node` (restart it if it is running): it will fetch "
+        f"{cfg.node_name} ({node_id}).\nStart it with `dlbs node"
+        f"{'' if data_dir is None else f' --data-dir {root}'}` (restart it if it is running): it will fetch "
         f"{hello.get('chunks', 0)} chunk(s) and every file's history."
     ))
 

@@ -31,7 +31,7 @@ def node(
     from dlbs.service import NodeService
     from dlbs.store.identity import DataDir, default_data_dir  # heavy: only the commands that need it
 
-    root = data_dir or default_data_dir()
+    root = (data_dir or default_data_dir()).expanduser().absolute()
     root.mkdir(parents=True, exist_ok=True)
     server.tune_malloc()
     server.setup_logging(str(DataDir(root).log), verbose)
@@ -59,7 +59,7 @@ def init(
     """Make this device the first node of a new cluster."""
     from dlbs.store.identity import DataDir, default_data_dir  # heavy: only the commands that need it
 
-    root = data_dir or default_data_dir()
+    root = (data_dir or default_data_dir()).expanduser().absolute()
     dd = DataDir(root)
     if dd.cluster_file.exists():
         raise ConfigError("already a node", f"{root} is already a node of cluster {dd.cluster().cluster_id[:12]}; "
@@ -80,7 +80,7 @@ def invite(data_dir: Path | None = DataDirOption) -> None:
     """Print the cluster token: what another device needs to join (keep it secret)."""
     from dlbs.store.identity import DataDir, default_data_dir  # heavy: only the commands that need it
 
-    root = data_dir or default_data_dir()
+    root = (data_dir or default_data_dir()).expanduser().absolute()
     cluster = DataDir(root).cluster()
     print(cluster.token)
     err_console.print("On the new device: dlbs join <token> --peer THIS_HOST:8000  (the token is a secret)")
@@ -98,8 +98,9 @@ def status(as_json: bool = typer.Option(False, "--json"), node: str | None = Nod
     console.print(Text.assemble(("node ", "bold"), (f"{st['node_name']} ({st['node_id']})", "cyan"),
                                 f"  dlbs {st['version']}  data {st['data_dir']}"))
     console.print(Text(
-        f"files {s['total_files']}  logical {human_size(s['total_size'])}  versions {s['total_versions']}  "
-        f"stored {human_size(s['stored_bytes'])}  dedup {s['dedup_ratio']:.2f}x  "
+        f"files {s['total_files']} ({human_size(s['total_size'])})  versions {s['total_versions']}  "
+        f"all versions and snapshots {human_size(s.get('referenced_bytes', 0))}, "
+        f"stored in {human_size(s['stored_bytes'])}  dedup {s['dedup_ratio']:.2f}x  "
         f"compression {s.get('compression_ratio', 1.0):.2f}x  chunks {s['chunks']}"
     ))
     if s["integrity_errors"]:

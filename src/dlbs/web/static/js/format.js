@@ -25,8 +25,7 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
 const shortDateTime = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 const dateOnly = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
 const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-const relativeLong = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
-const relativeShort = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
 /** A Date from an ISO string, seconds since the epoch, or a Date; null if there is none. */
 export function toDate(value) {
@@ -51,12 +50,10 @@ export function formatClock(value) {
   return d ? clock.format(d) : "";
 }
 
-/** "3 minutes ago", "yesterday", "just now"; "never" for no date. `short`: "3 min. ago", for
- *  places as narrow as a stat card. */
-export function timeAgo(value, now = Date.now(), short = false) {
+/** "3 minutes ago", "yesterday", "just now"; "never" for no date. */
+export function timeAgo(value, now = Date.now()) {
   const d = toDate(value);
   if (!d) return "never";
-  const relative = short ? relativeShort : relativeLong;
   const seconds = Math.round((d.getTime() - now) / 1000);
   const abs = Math.abs(seconds);
   if (abs < 10) return "just now";
@@ -65,6 +62,18 @@ export function timeAgo(value, now = Date.now(), short = false) {
   if (abs < 86400) return relative.format(Math.round(seconds / 3600), "hour");
   if (abs < 86400 * 30) return relative.format(Math.round(seconds / 86400), "day");
   return dateOnly.format(d);
+}
+
+/** "3m ago", "2h ago", "just now": as short as it gets, for a stat card's big number. */
+export function agoCompact(value, now = Date.now()) {
+  const d = toDate(value);
+  if (!d) return "never";
+  const s = Math.max(0, Math.round((now - d.getTime()) / 1000));
+  if (s < 10) return "just now";
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86400)}d ago`;
 }
 
 /** Seconds as "2 h 5 min", for uptime and schedules. */
