@@ -109,3 +109,13 @@ def test_status_json_and_invite(node: NodeProcess) -> None:
     assert st["stats"]["integrity_errors"] == 0 and st["stats"]["total_files"] == 0
     token = node.cli("invite", "--data-dir", str(node.data_dir)).stdout.decode().strip()
     assert token.startswith("dlbs1-")
+
+
+def test_piped_output_keeps_whole_names(node: NodeProcess, tmp_path: Path) -> None:
+    """Output read by another program (not a terminal) is never cut to 80 columns with '…'."""
+    src = tmp_path / "f.bin"
+    src.write_bytes(b"x")
+    long_name = "photos/2024/" + "summer-holiday-at-the-lake-with-everyone-" * 3 + "IMG_0001.jpg"
+    node.cli("put", str(src), "--as", long_name)
+    out = node.cli("ls", "photos/2024").stdout.decode()
+    assert long_name.rsplit("/", 1)[-1] in out and "…" not in out
