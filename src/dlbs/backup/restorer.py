@@ -114,7 +114,7 @@ def preflight(repo: Repository, snap: Version, target: Path, include: str | None
     if not overwrite:
         clashes = [rel for e, rel in chosen if e.type != DIR and os.path.lexists(target / rel)]
         if clashes:
-            raise InvalidInput("files exist", f"{len(clashes)} file(s) already exist in {target}, e.g. "
+            raise InvalidInput("files exist", f"{len(clashes)} file(s) or link(s) already exist in {target}, e.g. "
                                f"{clashes[0]}; allow overwriting (--overwrite) or choose an empty folder")
     return chosen
 
