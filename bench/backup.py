@@ -31,7 +31,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from harness import DLBS, MiB, block, free_port, start_profiler, stop_profiler, summarize_profile, write_blocks
+from harness import (
+    DLBS,
+    MiB,
+    block,
+    free_port,
+    remove_workdir,
+    start_profiler,
+    stop_process,
+    stop_profiler,
+    summarize_profile,
+    write_blocks,
+)
 
 # ---- dataset --------------------------------------------------------------------------------------
 
@@ -147,14 +157,7 @@ class DlbsNode:
         return files + [p for p in self.root.glob("catalog.db*") if p.is_file()]
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        stop_process(self.proc, timeout=30)
 
 
 class Restic:
@@ -298,10 +301,7 @@ def main() -> int:
         return 0
     finally:
         node.stop()
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        remove_workdir(work, args.keep)
 
 
 if __name__ == "__main__":

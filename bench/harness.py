@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,13 +55,27 @@ def start_profiler(py_spy: str, pid: int, out: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def stop_profiler(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGINT)
+def stop_process(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
+    """Ask a child to stop (`sig`), wait up to `timeout` seconds, then kill it."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
     try:
-        proc.wait(timeout=60)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def stop_profiler(proc: subprocess.Popen[bytes]) -> None:
+    stop_process(proc, signal.SIGINT)  # py-spy writes its profile on SIGINT
+
+
+def remove_workdir(work: Path, keep: bool) -> None:
+    if keep:
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def summarize_profile(path: Path, top: int = 15) -> str:

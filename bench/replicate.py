@@ -36,7 +36,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from harness import DLBS, MiB, block, clean_env, free_port, parse_size, start_profiler, summarize_profile, write_blocks
+from harness import (
+    DLBS,
+    MiB,
+    block,
+    clean_env,
+    free_port,
+    parse_size,
+    remove_workdir,
+    start_profiler,
+    stop_process,
+    summarize_profile,
+    write_blocks,
+)
 
 # ---- dataset --------------------------------------------------------------------------------------
 
@@ -148,12 +160,7 @@ class Node:
         if self.proc is None or self.proc.poll() is not None:
             return
         self.sample_rss()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        stop_process(self.proc, timeout=30)
 
 
 def upload(node: Node, data: Path, workers: int = 4) -> None:
@@ -304,10 +311,7 @@ def main() -> int:
     finally:
         a.stop()
         b.stop()
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        remove_workdir(work, args.keep)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 
 import httpx
-from harness import MiB, free_port, parse_size
+from harness import MiB, free_port, parse_size, remove_workdir, stop_process
 
 BLOCK = 4 * MiB  # generator block: 3 MiB random, 1 MiB zeros
 PIECE = 1 * MiB  # network piece
@@ -251,17 +250,8 @@ def main() -> int:
         print(f"{'benchmark peak RSS':<28}{self_peak_rss_mib():>10.1f} MiB")
         return 0
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        stop_process(proc)
+        remove_workdir(work, args.keep)
 
 
 if __name__ == "__main__":
