@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import sqlite3
 import threading
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from dlbs.core import merge
 from dlbs.core.model import ChunkRef, FileEntry, Version, VersionKey, pack_chunk_refs, unpack_chunk_refs
 from dlbs.errors import NotFound
+from dlbs.store import sqlite
 
 log = logging.getLogger(__name__)
 
@@ -97,27 +97,12 @@ def _prefix_clause(prefix: str) -> tuple[str, tuple[str, ...]]:
     return " AND (path = ? OR (path >= ? AND path < ?))", (prefix, prefix + "/", prefix + "0")
 
 
-class _Lease:
-    """A thread's reader connection; when the thread ends (its locals are dropped) the connection
-    goes back to the idle pool for the next new thread. Closing it instead would not free its fd:
-    SQLite's unix VFS keeps a file open while another connection in the process holds a lock on
-    it, so short-lived threads (a backup's file workers) piled up descriptors."""
-
-    def __init__(self, conn: sqlite3.Connection, idle: queue.SimpleQueue[sqlite3.Connection]) -> None:
-        self.conn = conn
-        self._idle = idle
-
-    def __del__(self) -> None:
-        self._idle.put(self.conn)
-
-
 class Catalog:
     """The SQLite catalog of one node. Thread-safe (see module docstring)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        self._local = threading.local()
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._readers = sqlite.ReaderPool(self._connect)
         self._write_lock = threading.RLock()
         self._writer = self._connect()
         with self._write_lock:
@@ -137,9 +122,7 @@ class Catalog:
             w.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        conn = sqlite.connect(self.path)
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
@@ -148,41 +131,18 @@ class Catalog:
         return self._reader()
 
     def _reader(self) -> sqlite3.Connection:
-        lease: _Lease | None = getattr(self._local, "lease", None)
-        if lease is None:
-            try:
-                conn = self._idle.get_nowait()  # the reader of a thread that has ended
-            except queue.Empty:
-                conn = self._connect()
-                # Every worker thread gets its own reader; SQLite's default 2 MiB page cache each
-                # added up to >100 MiB of node RSS under load. The OS page cache still holds the db.
-                conn.execute("PRAGMA cache_size=-256")
-            lease = self._local.lease = _Lease(conn, self._idle)
-        return lease.conn
+        return self._readers.get()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
-            self._writer.execute("COMMIT")
+        with self._write_lock, sqlite.transaction(self._writer) as w:
+            yield w
 
     def close(self) -> None:
         with self._write_lock:
             self._writer.close()
-        lease = getattr(self._local, "lease", None)
-        if lease is not None:
-            self._local.lease = None  # gives its connection back to _idle
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                break
+        self._readers.close()
 
     # ---- meta -------------------------------------------------------------------------------
 

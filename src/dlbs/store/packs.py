@@ -16,10 +16,8 @@ live blobs of a mostly dead pack into the open one.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import queue
 import sqlite3
 import struct
 import threading
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dlbs.errors import StorageError
+from dlbs.store import sqlite
 
 log = logging.getLogger(__name__)
 
@@ -58,30 +57,16 @@ class PackIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.created = not path.exists()
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._readers = sqlite.ReaderPool(self._connect)
         self._write_lock = threading.Lock()
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        return conn
+        return sqlite.connect(self.path)
 
     def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        """Run a query on an idle reader connection. Readers are pooled, not kept per thread:
-        SQLite's unix VFS cannot close a connection's file while another one in the process holds
-        a lock on it, so a connection per short-lived thread (restore workers) piled up fds."""
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = self._connect()
-            conn.execute("PRAGMA cache_size=-256")  # kept small, as in the catalog
-        try:
-            return conn.execute(sql, args).fetchall()
-        finally:
-            self._idle.put(conn)
+        return self._readers.get().execute(sql, args).fetchall()
 
     def lookup(self, chunk_id: bytes) -> Row | None:
         rows = self._read("SELECT pack, offset, length FROM packed WHERE id = ?", (chunk_id,))
@@ -91,38 +76,22 @@ class PackIndex:
         rows = self._read("SELECT added FROM packed WHERE id = ?", (chunk_id,))
         return float(rows[0][0]) if rows else None
 
+    def _write(self, sql: str, params: Iterable[tuple[object, ...]]) -> None:
+        """`sql` for every row of `params`, in one transaction (all or nothing)."""
+        try:
+            with self._write_lock, sqlite.transaction(self._writer) as w:
+                w.executemany(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError("cannot update the pack index", str(exc)) from exc
+
     def commit(self, rows: Iterable[tuple[bytes, Row]]) -> None:
         """Record blobs whose bytes are already durable, in one transaction."""
         now = time.time()
-        with self._write_lock:
-            w = self._writer
-            w.execute("BEGIN IMMEDIATE")
-            try:
-                w.executemany("INSERT OR REPLACE INTO packed (id, pack, offset, length, added) VALUES (?,?,?,?,?)",
-                              ((cid, pack, off, n, now) for cid, (pack, off, n) in rows))
-                w.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back already
-                    w.execute("ROLLBACK")
-                raise StorageError("cannot update the pack index", str(exc)) from exc
-            except BaseException:
-                w.execute("ROLLBACK")
-                raise
+        self._write("INSERT OR REPLACE INTO packed (id, pack, offset, length, added) VALUES (?,?,?,?,?)",
+                    ((cid, pack, off, n, now) for cid, (pack, off, n) in rows))
 
     def remove(self, ids: Iterable[bytes]) -> None:
-        with self._write_lock:
-            w = self._writer
-            w.execute("BEGIN IMMEDIATE")
-            try:
-                w.executemany("DELETE FROM packed WHERE id = ?", ((cid,) for cid in ids))
-                w.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back already
-                    w.execute("ROLLBACK")
-                raise StorageError("cannot update the pack index", str(exc)) from exc
-            except BaseException:
-                w.execute("ROLLBACK")
-                raise
+        self._write("DELETE FROM packed WHERE id = ?", ((cid,) for cid in ids))
 
     def ids(self) -> Iterator[bytes]:
         # A connection of its own: the caller may look chunks up while iterating.
@@ -147,12 +116,8 @@ class PackIndex:
 
     def close(self) -> None:
         with self._write_lock:
-            while True:
-                try:
-                    self._idle.get_nowait().close()
-                except queue.Empty:
-                    break
             self._writer.close()
+        self._readers.close()
 
 
 def read_at(path: Path, offset: int, length: int) -> bytes:
