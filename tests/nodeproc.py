@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -112,3 +114,12 @@ class NodeProcess:
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+
+def write_config(node: NodeProcess, **values: Any) -> None:
+    """Set keys of a node's config.json (made if missing); the node reads it at start."""
+    node.data_dir.mkdir(parents=True, exist_ok=True)
+    path = node.data_dir / "config.json"
+    cfg = json.loads(path.read_text()) if path.exists() else {}
+    cfg.update(values)
+    path.write_text(json.dumps(cfg))

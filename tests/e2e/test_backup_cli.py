@@ -21,7 +21,7 @@ import pytest
 
 import chunkdisk
 from backup.backuptree import manifest, restored_root, same_bytes
-from nodeproc import NodeProcess, wait_for
+from nodeproc import NodeProcess, wait_for, write_config
 
 pytestmark = pytest.mark.slow
 MakeNode = Callable[..., NodeProcess]
@@ -47,14 +47,6 @@ def snapshots(node: NodeProcess) -> list[dict[str, Any]]:
 
 def backup(node: NodeProcess, *args: str) -> dict[str, Any]:
     return dict(json.loads(node.cli("backup", *args, "--json", timeout=600).stdout))
-
-
-def write_config(node: NodeProcess, **values: Any) -> None:
-    node.data_dir.mkdir(parents=True, exist_ok=True)
-    path = node.data_dir / "config.json"
-    cfg = json.loads(path.read_text()) if path.exists() else {}
-    cfg.update(values)
-    path.write_text(json.dumps(cfg))
 
 
 def one_line_error(res: Any) -> str:

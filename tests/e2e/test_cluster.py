@@ -28,7 +28,7 @@ import pytest
 import uvicorn
 
 import chunkdisk
-from nodeproc import NodeProcess, wait_for
+from nodeproc import NodeProcess, wait_for, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -129,14 +129,6 @@ def node_id(node: NodeProcess) -> str:
 def chunk_files(node: NodeProcess) -> set[str]:
     """Hex ids of the chunks in a node's store, loose or packed."""
     return chunkdisk.held_ids(node.data_dir / "chunks")
-
-
-def write_config(node: NodeProcess, **values: Any) -> None:
-    node.data_dir.mkdir(parents=True, exist_ok=True)
-    path = node.data_dir / "config.json"
-    cfg = json.loads(path.read_text()) if path.exists() else {}
-    cfg.update(values)
-    path.write_text(json.dumps(cfg))
 
 
 def invite(node: NodeProcess) -> str:

@@ -15,14 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from browser import CHROMIUM, DESKTOP, MOBILE, XSS_NAME, launch, settle, unlabelled_controls
 
 from nodeproc import NodeProcess, wait_for
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-XSS_NAME = "<img src=x onerror=alert(1)>.txt"
-DESKTOP = {"width": 1440, "height": 900}
-MOBILE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.slow
 
@@ -38,30 +33,6 @@ def _require_chromium() -> None:
 def _listed(node: NodeProcess) -> dict[str, dict[str, Any]]:
     files = httpx.get(f"{node.web}/api/v1/files", timeout=10).json()["files"]
     return {f["path"]: f for f in files}
-
-
-def _unlabelled_controls(page: Any) -> list[str]:
-    """Buttons and button-like links with neither visible text nor an aria-label."""
-    return list(page.evaluate(
-        """() => [...document.querySelectorAll('button, a.btn, label.btn, input:not([type=hidden]), select')]
-             .filter((e) => {
-               const label = (e.getAttribute('aria-label') || e.textContent || '').trim();
-               const byFor = e.id && document.querySelector(`label[for="${e.id}"]`);
-               return !label && !byFor && !e.closest('label');
-             })
-             .map((e) => e.outerHTML.slice(0, 120))"""
-    ))
-
-
-def _settle(page: Any) -> None:
-    """Wait until every finite CSS animation (a drawer sliding in, a dialog popping up) has finished."""
-    page.evaluate("""Promise.all(document.getAnimations()
-                       .filter((a) => a.effect.getComputedTiming().iterations !== Infinity)
-                       .map((a) => a.finished.catch(() => null))).then(() => true)""")  # cancelled counts as done
-
-
-def _browser(playwright: Any) -> Any:
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
 
 
 def test_web_gui_against_a_real_node(make_node: Any, artifacts: Path, tmp_path: Path) -> None:
@@ -82,7 +53,7 @@ def test_web_gui_against_a_real_node(make_node: Any, artifacts: Path, tmp_path: 
     dialogs: list[str] = []
 
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             context = browser.new_context(viewport=DESKTOP)
             page = context.new_page()
@@ -147,7 +118,7 @@ def test_web_gui_against_a_real_node(make_node: Any, artifacts: Path, tmp_path: 
             page.get_by_role("button", name="Restore version 1 of alpha.txt").click()
             expect(versions).to_have_count(3)
             expect(versions.nth(0).locator(".badge-current")).to_be_visible()
-            _settle(page)
+            settle(page)
             page.screenshot(path=str(artifacts / "web-history.png"))
             page.locator("#history-close").click()
             expect(drawer).to_be_hidden()
@@ -214,7 +185,7 @@ def test_web_gui_against_a_real_node(make_node: Any, artifacts: Path, tmp_path: 
             expect(page.locator("#breadcrumbs .crumb-current")).to_have_text("All files")
             expect(row_a).to_have_count(1)
 
-            assert _unlabelled_controls(page) == []
+            assert unlabelled_controls(page) == []
             page.screenshot(path=str(artifacts / "web-desktop.png"), full_page=True)
 
             # The light theme, remembered across a reload.
@@ -234,7 +205,7 @@ def test_web_gui_against_a_real_node(make_node: Any, artifacts: Path, tmp_path: 
             assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
             page.get_by_role("button", name="History of alpha.txt").click()
             expect(versions).to_have_count(3)
-            _settle(page)
+            settle(page)
             assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
             box = drawer.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"]
@@ -257,7 +228,7 @@ def test_settings_modal_shows_the_servers_detail_and_saves(make_node: Any, artif
 
     node = make_node("a")
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport=DESKTOP)
             page_errors: list[str] = []
@@ -275,7 +246,7 @@ def test_settings_modal_shows_the_servers_detail_and_saves(make_node: Any, artif
             error = page.locator("#nodes-error")
             expect(error).to_be_visible()
             expect(error).to_contain_text("is not host:port")
-            _settle(page)
+            settle(page)
             page.screenshot(path=str(artifacts / "web-settings.png"))
             assert httpx.get(f"{node.web}/api/v1/config", timeout=10).json()["nodes"] == []
 
@@ -329,7 +300,7 @@ def test_a_page_from_another_origin_cannot_change_the_node(make_node: Any) -> No
 
     target, other = make_node("a"), make_node("b")
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.goto(f"{other.web}/health")

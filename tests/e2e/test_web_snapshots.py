@@ -14,14 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from browser import CHROMIUM, DESKTOP, MOBILE, XSS_NAME, launch, settle, unlabelled_controls
 
 from nodeproc import NodeProcess
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-DESKTOP = {"width": 1440, "height": 900}
-MOBILE = {"width": 390, "height": 844}
-XSS_NAME = "<img src=x onerror=alert(1)>.txt"
 
 pytestmark = pytest.mark.slow
 
@@ -32,26 +27,6 @@ def _require_chromium() -> None:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)  # a loaded machine runs the whole suite alongside
-
-
-def _settle(page: Any) -> None:
-    """Wait until every finite CSS animation (a drawer sliding in, a dialog popping up) has finished."""
-    page.evaluate("""Promise.all(document.getAnimations()
-                       .filter((a) => a.effect.getComputedTiming().iterations !== Infinity)
-                       .map((a) => a.finished.catch(() => null))).then(() => true)""")
-
-
-def _unlabelled_controls(page: Any) -> list[str]:
-    """Buttons and button-like links with neither visible text nor an aria-label."""
-    return list(page.evaluate(
-        """() => [...document.querySelectorAll('button, a.btn, label.btn, input:not([type=hidden]), select, textarea')]
-             .filter((e) => {
-               const label = (e.getAttribute('aria-label') || e.textContent || '').trim();
-               const byFor = e.id && document.querySelector(`label[for="${e.id}"]`);
-               return !label && !byFor && !e.closest('label');
-             })
-             .map((e) => e.outerHTML.slice(0, 120))"""
-    ))
 
 
 def _overflowing(page: Any) -> list[str]:
@@ -94,7 +69,7 @@ def test_back_up_browse_and_restore_through_the_page(make_node: Any, artifacts: 
     dialogs: list[str] = []
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = launch(p)
         try:
             context = browser.new_context(viewport=DESKTOP)
             page = context.new_page()
@@ -174,7 +149,7 @@ def test_back_up_browse_and_restore_through_the_page(make_node: Any, artifacts: 
             expect(entries).to_have_count(2)
             expect(page.locator('#browse-list .browse-row[data-type="file"]')).to_contain_text("684 KiB")
             expect(page.get_by_role("button", name="Restore folder sub")).to_be_visible()
-            _settle(page)
+            settle(page)
             page.screenshot(path=str(artifacts / "web-snapshots-browse.png"))
             page.locator("#browse-crumbs .crumb-button", has_text=src.name).click()
             expect(page.locator("#browse-crumbs .crumb-current")).to_have_text(src.name)
@@ -214,7 +189,7 @@ def test_back_up_browse_and_restore_through_the_page(make_node: Any, artifacts: 
             expect(restore_error).to_contain_text("Overwrite existing files")
             expect(restore).to_be_visible()
             assert (target / src.relative_to("/") / "a.txt").read_bytes() == b"changed since"
-            _settle(page)
+            settle(page)
             page.screenshot(path=str(artifacts / "web-snapshots-restore-error.png"))
             page.get_by_label("Overwrite existing files").check()
             expect(restore_error).to_be_hidden()
@@ -256,9 +231,9 @@ def test_back_up_browse_and_restore_through_the_page(make_node: Any, artifacts: 
             badge.click()
             expect(badge).to_have_attribute("aria-expanded", "true")
             expect(row.locator(".snap-errors li")).to_have_text(bad)
-            _settle(page)
+            settle(page)
             assert page.locator("#snapshots-panel img").count() == 0
-            assert _unlabelled_controls(page) == []
+            assert unlabelled_controls(page) == []
             expect(page.locator("#toasts .toast")).to_have_count(0)  # the "restored" notices have gone
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(artifacts / "web-snapshots.png"), full_page=True)
@@ -266,7 +241,7 @@ def test_back_up_browse_and_restore_through_the_page(make_node: Any, artifacts: 
             # The light theme.
             page.get_by_role("button", name="Switch to light theme").click()
             expect(page.locator("html")).to_have_attribute("data-theme", "light")
-            _settle(page)  # the colour transitions, too
+            settle(page)  # the colour transitions, too
             page.screenshot(path=str(artifacts / "web-snapshots-light.png"), full_page=True)
             page.get_by_role("button", name="Switch to dark theme").click()
 
@@ -280,18 +255,18 @@ def test_back_up_browse_and_restore_through_the_page(make_node: Any, artifacts: 
             while dismiss.count():
                 dismiss.first.click()
             expect(page.locator("#job-list")).to_be_hidden()
-            _settle(page)
+            settle(page)
             page.evaluate("window.scrollTo(0, document.querySelector('#snapshots-panel').offsetTop - 64)")
             page.screenshot(path=str(artifacts / "web-snapshots-mobile.png"))
             page.get_by_role("button", name=f"Browse snapshot {snap['short_id']}").click()
             expect(entries).to_have_count(3)
-            _settle(page)
+            settle(page)
             assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
             assert _overflowing(page) == []
             page.screenshot(path=str(artifacts / "web-snapshots-mobile-browse.png"))
             page.locator("#browse-restore").click()
             expect(restore).to_be_visible()
-            _settle(page)
+            settle(page)
             assert _overflowing(page) == []
             page.keyboard.press("Escape")
             expect(restore).to_be_hidden()
