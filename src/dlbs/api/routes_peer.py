@@ -158,13 +158,18 @@ async def chunk(request: Request, chunk_id: str) -> Response:
     return Response(blob, media_type="application/octet-stream")
 
 
+async def _caller_id(request: Request, error: str) -> str:
+    """The calling node's id from a `{"node_id": str}` body."""
+    node_id = (await json_body(request)).get("node_id")
+    if not isinstance(node_id, str):
+        raise InvalidInput(error, "send {\"node_id\": str}")
+    return node_id
+
+
 @router.post("/notify")
 async def notify(request: Request) -> dict[str, Any]:
     node = node_of(request)
-    body = await json_body(request)
-    node_id = body.get("node_id")
-    if not isinstance(node_id, str):
-        raise InvalidInput("invalid notify", "send {\"node_id\": str}")
+    node_id = await _caller_id(request, "invalid notify")
     queued = node.scheduler.request_pull_from(node_id)
     return {"queued": queued}
 
@@ -173,9 +178,6 @@ async def notify(request: Request) -> dict[str, Any]:
 async def sync(request: Request) -> dict[str, Any]:
     """The caller asks us to pull from it now (the other half of its 'sync now')."""
     node = node_of(request)
-    body = await json_body(request)
-    node_id = body.get("node_id")
-    if not isinstance(node_id, str):
-        raise InvalidInput("invalid sync request", "send {\"node_id\": str}")
+    node_id = await _caller_id(request, "invalid sync request")
     result = await node.scheduler.pull_node_now(node_id)
     return result.to_json() if result else {"status": "unknown node", "node": node_id}

@@ -27,7 +27,7 @@ from dlbs.core.model import Version
 from dlbs.core.paths import under_prefix as under
 from dlbs.core.snapshot import DIR, FILE, SYMLINK, SnapshotInfo, TreeEntry
 from dlbs.errors import IntegrityError, InvalidInput, NotFound
-from dlbs.store.packs import write_all
+from dlbs.store.durability import write_all
 from dlbs.store.repository import Repository
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 from dlbs.errors import NotFound, StorageError
-from dlbs.store.durability import Flusher, FlushError
-from dlbs.store.packs import ENTRY, MAGIC, PACK_BELOW, PACK_TARGET, SUFFIX, PackIndex, Row, read_at, scan, write_all
+from dlbs.store.durability import Flusher, FlushError, write_all
+from dlbs.store.packs import ENTRY, MAGIC, PACK_BELOW, PACK_TARGET, SUFFIX, PackIndex, Row, read_at, scan
 
 log = logging.getLogger(__name__)
 TMP_PREFIX = ".tmp."

@@ -23,6 +23,13 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """os.write until every byte is out (a write may take only part)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

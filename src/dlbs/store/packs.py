@@ -150,9 +150,3 @@ def scan(path: Path) -> Iterator[tuple[bytes, int, int]]:
             pos = start + length
     finally:
         os.close(fd)
-
-
-def write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
