@@ -106,4 +106,6 @@ def _summary(p: dict[str, Any]) -> str:
     if "files_total" in p:
         return (f"{p.get('files_done', 0)}/{p['files_total']} files, "
                 f"{p.get('bytes_done', 0) / 2**20:.1f}/{p.get('bytes_total', 0) / 2**20:.1f} MiB")
+    if "chunks_total" in p:
+        return f"{p.get('chunks_checked', 0)}/{p['chunks_total']} chunks"
     return ", ".join(f"{k} {v}" for k, v in p.items())

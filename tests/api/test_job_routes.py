@@ -58,3 +58,11 @@ def test_closing_the_node_during_a_backup_does_not_hang(node_service: NodeServic
     node_service.repo._pool.shutdown(wait=True)  # what closing the node does to the encoders
     j = web.get(f"/api/v1/jobs/{job_id}?wait=10").json()
     assert j["state"] in ("done", "failed")
+
+
+def test_job_progress_reads_as_words_in_the_activity_log() -> None:
+    from dlbs.jobs import _summary
+
+    assert _summary({"chunks_checked": 5, "chunks_total": 111}) == "5/111 chunks"
+    assert _summary({"files_done": 1, "files_total": 4, "bytes_done": 2**20, "bytes_total": 2**21}) == \
+        "1/4 files, 1.0/2.0 MiB"

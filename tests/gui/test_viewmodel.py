@@ -134,3 +134,8 @@ def test_sync_lines() -> None:
     ]
     none = vm.sync_lines({"results": [], "message": "no peers"})
     assert none[0].text == "Sync: no peers" and none[0].level == "info"
+
+
+def test_one_version_is_not_plural() -> None:
+    cards = vm.stat_cards({"total_files": 1, "total_versions": 1, "stored_bytes": 10, "total_size": 10})
+    assert any(c.hint == "1 version" for c in cards)

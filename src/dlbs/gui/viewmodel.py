@@ -164,7 +164,7 @@ def stat_cards(stats: Mapping[str, Any] | None) -> list[StatCard]:
     versions = stats.get("total_versions")
     return [
         StatCard("Files", f"{stats.get('total_files', 0):,}",
-                 f"{versions:,} versions" if isinstance(versions, int) else ""),
+                 f"{versions:,} {'version' if versions == 1 else 'versions'}" if isinstance(versions, int) else ""),
         StatCard("Stored", human_size(stats.get("stored_bytes")),
                  f"{human_size(stats.get('total_size'))} in current files"),
         StatCard("Dedup", ratio(stats.get("dedup_ratio")), f"{stats.get('chunks', 0):,} chunks"),
